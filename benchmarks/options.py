@@ -139,16 +139,19 @@ def build_parser() -> argparse.ArgumentParser:
     target = parser.add_argument_group("target")
     target.add_argument(
         "--url",
+        metavar="URL",
         help="base URL of an already running server (loopback only), e.g. "
         "http://127.0.0.1:8080; default: start `python -m notes serve` in a subprocess",
     )
     target.add_argument(
         "--database-url",
+        metavar="URL",
         help="database of the self-started server (default: a fresh SQLite file in a "
         "temporary directory)",
     )
     target.add_argument(
         "--seed",
+        metavar="N",
         type=_typed(non_negative_int),
         default=1000,
         help="notes to create before measuring; read and update use them (default 1000)",
@@ -157,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     load = parser.add_argument_group("load")
     load.add_argument(
         "--scenarios",
+        metavar="NAMES",
         type=_typed(parse_scenarios),
         default=SCENARIOS,
         help=f"comma-separated, from {', '.join(SCENARIOS)}, or all (default all)",
@@ -164,12 +168,14 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--weights",
         dest="mix",
+        metavar="NAME=W,...",
         type=_typed(parse_weights),
         default=dict(DEFAULT_MIX),
         help="operation weights of the mixed scenario (default read=80,update=15,create=5)",
     )
     load.add_argument(
         "--concurrency",
+        metavar="N,N,...",
         type=_typed(parse_concurrency),
         default=(1, 8, 64, 256),
         help="comma-separated connection counts; each is a separate run (default 1,8,64,256)",
@@ -177,48 +183,56 @@ def build_parser() -> argparse.ArgumentParser:
     bound = load.add_mutually_exclusive_group()
     bound.add_argument(
         "--duration",
+        metavar="S",
         type=_typed(positive_float),
         default=None,
         help="measured seconds per run (default 10)",
     )
     bound.add_argument(
         "--requests",
+        metavar="N",
         type=_typed(positive_int),
         default=None,
         help="measured requests per run, instead of a duration",
     )
     load.add_argument(
         "--warmup",
+        metavar="S",
         type=_typed(non_negative_float),
         default=2.0,
         help="seconds of uncounted load before each run (default 2)",
     )
     load.add_argument(
         "--repeat",
+        metavar="N",
         type=_typed(positive_int),
         default=1,
         help="runs per scenario and level; the table shows their median (default 1)",
     )
     load.add_argument(
         "--client-processes",
+        metavar="N",
         type=_typed(positive_int),
         default=1,
         help="client processes sharing the connections; their figures are merged (default 1)",
     )
     load.add_argument(
         "--timeout",
+        metavar="S",
         type=_typed(positive_float),
         default=10.0,
         help="seconds before a request counts as a timeout error (default 10)",
     )
     load.add_argument(
         "--time-limit",
+        metavar="S",
         type=_typed(positive_float),
         default=600.0,
         help="hard limit in seconds of a --requests run (default 600)",
     )
     load.add_argument(
         "--random-seed",
+        metavar="N",
         type=int,
         default=None,
         help="seed of the request choices, for a repeatable sequence (default random)",
@@ -234,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     placement.add_argument(
         "--server-cpu",
         dest="server_cpus",
+        metavar="CPUS",
         type=_typed(parse_cpus),
         default=None,
         help="pin the self-started server (and the bare server) to these CPUs, e.g. 0",
@@ -241,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     placement.add_argument(
         "--client-cpu",
         dest="client_cpus",
+        metavar="CPUS",
         type=_typed(parse_cpus),
         default=None,
         help="pin the client processes to these CPUs, e.g. 1",
@@ -254,10 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the client against a bare aiohttp handler first and warn when a "
         "server figure comes near it (default on)",
     )
-    output.add_argument("--json", dest="json_path", type=Path, help="write every figure here")
+    output.add_argument(
+        "--json", dest="json_path", metavar="PATH", type=Path, help="write every figure here"
+    )
     output.add_argument(
         "--plot",
         dest="plot_path",
+        metavar="PATH",
         type=Path,
         help="write a PNG of throughput and p99 latency against concurrency",
     )

@@ -89,7 +89,9 @@ class Results:
     def from_json(cls, data: Mapping[str, Any]) -> Results:
         if data.get("format") != FORMAT_VERSION:
             raise ValueError(f"not a benchmark results file of format {FORMAT_VERSION}")
-        meta = {key: value for key, value in data.items() if key not in {"ceiling", "results"}}
+        meta = {
+            key: value for key, value in data.items() if key not in {"format", "ceiling", "results"}
+        }
         return cls(
             rows=[Row.from_json(row) for row in data.get("results", [])],
             ceiling=[Row.from_json(row) for row in data.get("ceiling", [])],

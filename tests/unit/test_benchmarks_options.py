@@ -1,0 +1,124 @@
+"""Benchmark flags, CPU lists, loopback checks and the split of load among processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.affinity import format_cpus, parse_cpus, pinned_command
+from benchmarks.environment import cpu_model
+from benchmarks.options import parse_concurrency, parse_options
+from benchmarks.runner import plan_workers, split
+from benchmarks.seed import NotePool
+from benchmarks.servers import ServerError, check_loopback_url
+
+
+def test_concurrency_levels_keep_their_order_once_each() -> None:
+    assert parse_concurrency("1,8,64,256") == (1, 8, 64, 256)
+    assert parse_concurrency("64, 8,64") == (64, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"), [("0", "within"), ("x", "not an integer"), ("", "no")]
+)
+def test_bad_concurrency_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_concurrency(text)
+
+
+def test_cpu_lists_use_the_taskset_syntax() -> None:
+    assert parse_cpus("0") == {0}
+    assert parse_cpus("0-2,5") == {0, 1, 2, 5}
+    assert format_cpus(frozenset({3, 1})) == "1,3"
+    for bad in ("", "a", "3-1", "-1"):
+        with pytest.raises(ValueError, match="CPU"):
+            parse_cpus(bad)
+
+
+def test_pinned_command_wraps_only_when_pinning() -> None:
+    assert pinned_command(["srv"], None) == ["srv"]
+    assert pinned_command(["srv", "-x"], frozenset({0}))[-4:] == ["0", "--", "srv", "-x"]
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://127.0.0.2:1/", "http://localhost:80", "http://[::1]:9"]
+)
+def test_loopback_urls_are_accepted(url: str) -> None:
+    assert check_loopback_url(url) == url.removesuffix("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1:8080",
+        "http://example.com:80",
+        "https://127.0.0.1:8443",
+        "http://127.0.0.1",
+        "http://127.0.0.1:8080/notes",
+    ],
+)
+def test_other_urls_are_refused(url: str) -> None:
+    with pytest.raises(ServerError):
+        check_loopback_url(url)
+
+
+def test_defaults_and_smoke_defaults() -> None:
+    options = parse_options([])
+    assert options.concurrency == (1, 8, 64, 256)
+    assert options.duration_s == 10.0
+    assert options.ceiling
+    smoke = parse_options(["--smoke", "--concurrency", "2"])
+    assert smoke.smoke
+    assert smoke.concurrency == (2,)
+    assert smoke.duration_s == 1.0
+    assert smoke.scenarios == ("read", "list", "create", "update", "mixed")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--duration", "1", "--requests", "5"],
+        ["--url", "http://127.0.0.1:1", "--database-url", "sqlite+aiosqlite:///x.db"],
+        ["--scenarios", "update", "--seed", "10", "--concurrency", "64"],
+        ["--scenarios", "read", "--seed", "0"],
+        ["--weights", "read=1,delete=1"],
+        ["--compare", "a.json", "b.json", "c.json"],
+    ],
+)
+def test_conflicting_flags_are_usage_errors(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        parse_options(argv)
+    assert raised.value.code == 2
+
+
+def test_split_spreads_evenly_over_non_empty_shares() -> None:
+    assert split(10, 3) == [4, 3, 3]
+    assert split(2, 4) == [1, 1]
+    assert split(8, 1) == [8]
+
+
+def test_every_note_is_updated_by_exactly_one_connection() -> None:
+    options = parse_options(
+        ["--scenarios", "mixed", "--client-processes", "3", "--seed", "20", "--concurrency", "8"]
+    )
+    pool = NotePool(
+        ids=list(range(101, 121)), etags={note_id: f'"{note_id}"' for note_id in range(101, 121)}
+    )
+    specs = plan_workers(options, "http://127.0.0.1:1", "mixed", 8, pool)
+    assert [spec.concurrency for spec in specs] == [3, 3, 2]
+    owned = [note_id for spec in specs for group in spec.owned for note_id in group]
+    assert sorted(owned) == pool.ids
+    assert all(len(spec.owned) == spec.concurrency for spec in specs)
+    assert all(set(spec.etags) == {n for group in spec.owned for n in group} for spec in specs)
+    assert all(spec.read_ids == tuple(pool.ids) for spec in specs)
+
+
+def test_reads_alone_own_no_notes() -> None:
+    options = parse_options(["--scenarios", "read", "--requests", "10", "--client-processes", "4"])
+    specs = plan_workers(options, "http://127.0.0.1:1", "read", 2, NotePool(ids=[1, 2]))
+    assert [spec.owned for spec in specs] == [(), ()]
+    assert [spec.requests for spec in specs] == [5, 5]
+
+
+def test_cpu_model_comes_from_proc_cpuinfo() -> None:
+    assert cpu_model("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n") == "AMD EPYC 7B13"
+    assert cpu_model("processor\t: 0\n") is None
