@@ -1,0 +1,219 @@
+"""ETags and conditional requests: If-None-Match on reads, If-Match on writes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+import requests
+
+from notes.settings import Settings
+from tests.api.server import ProcessServer
+from tests.api.support import (
+    Api,
+    JsonObject,
+    assert_note_response,
+    assert_problem,
+    assert_strong_etag,
+    note_payload,
+)
+
+
+@pytest.fixture
+def note_and_etag(api: Api, owner: str) -> tuple[JsonObject, str]:
+    response = api.send_json("POST", "/notes", note_payload(owner, description="original"))
+    assert response.status_code == 201
+    return response.json(), assert_strong_etag(response.headers.get("ETag"))
+
+
+def test_every_success_carries_the_current_strong_etag(api: Api, owner: str) -> None:
+    post = api.send_json("POST", "/notes", note_payload(owner))
+    note_id = post.json()["id"]
+    path = f"/notes/{note_id}"
+    etags = [assert_strong_etag(post.headers.get("ETag"))]
+    assert api.etag(note_id) == etags[-1]
+    put = api.send_json("PUT", path, note_payload(owner, title="put"))
+    etags.append(assert_strong_etag(put.headers.get("ETag")))
+    assert api.etag(note_id) == etags[-1]
+    patch = api.send_json("PATCH", path, {"title": "patched"})
+    etags.append(assert_strong_etag(patch.headers.get("ETag")))
+    assert api.etag(note_id) == etags[-1]
+    assert len(set(etags)) == 3
+
+
+def test_changing_one_note_leaves_the_etag_of_another_alone(
+    api: Api, owner: str, note_and_etag: tuple[JsonObject, str]
+) -> None:
+    note, etag = note_and_etag
+    other = api.create(note_payload(owner))
+    assert api.send_json("PATCH", f"/notes/{other['id']}", {"title": "moved"}).status_code == 200
+    assert api.delete(f"/notes/{other['id']}").status_code == 204
+    api.create(note_payload(owner))
+    assert api.etag(note["id"]) == etag
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    "header",
+    ["{etag}", '"no-such-tag", {etag}', "W/{etag}", "*"],
+    ids=["exact", "in-a-list", "weak-form", "star"],
+)
+def test_if_none_match_that_matches_is_304_without_a_body(
+    api: Api, note_and_etag: tuple[JsonObject, str], method: str, header: str
+) -> None:
+    note, etag = note_and_etag
+    response = api.request(
+        method, f"/notes/{note['id']}", headers={"If-None-Match": header.format(etag=etag)}
+    )
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers.get("ETag") == etag
+
+
+@pytest.mark.parametrize("header", ['"stale"', 'W/"stale", "other"'])
+def test_if_none_match_that_does_not_match_is_200(
+    api: Api, note_and_etag: tuple[JsonObject, str], header: str
+) -> None:
+    note, etag = note_and_etag
+    response = api.get(f"/notes/{note['id']}", headers={"If-None-Match": header})
+    assert assert_note_response(response) == note
+    assert response.headers["ETag"] == etag
+
+
+def test_an_old_etag_no_longer_matches_after_a_change(
+    api: Api, note_and_etag: tuple[JsonObject, str]
+) -> None:
+    note, etag = note_and_etag
+    assert api.send_json("PATCH", f"/notes/{note['id']}", {"priority": 9}).status_code == 200
+    response = api.get(f"/notes/{note['id']}", headers={"If-None-Match": etag})
+    assert response.status_code == 200
+    assert response.json()["priority"] == 9
+
+
+def _write(api: Api, method: str, note_id: int, owner: str, if_match: str) -> requests.Response:
+    headers = {"If-Match": if_match}
+    path = f"/notes/{note_id}"
+    if method == "PUT":
+        return api.send_json(method, path, note_payload(owner, title="new"), headers=headers)
+    if method == "PATCH":
+        return api.send_json(method, path, {"title": "new"}, headers=headers)
+    return api.request(method, path, headers=headers)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize(
+    "header",
+    ['"stale"', "W/{etag}", '"a", "b"'],
+    ids=["stale", "weak-never-matches", "list-without-it"],
+)
+def test_if_match_mismatch_is_412_and_changes_nothing(
+    api: Api, owner: str, note_and_etag: tuple[JsonObject, str], method: str, header: str
+) -> None:
+    note, etag = note_and_etag
+    response = _write(api, method, note["id"], owner, header.format(etag=etag))
+    assert_problem(response, 412)
+    read = api.read(note["id"])
+    assert read.json() == note
+    assert read.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_a_stale_etag_from_before_a_change_is_412(
+    api: Api, owner: str, note_and_etag: tuple[JsonObject, str], method: str
+) -> None:
+    note, old_etag = note_and_etag
+    patched = api.send_json("PATCH", f"/notes/{note['id']}", {"description": "changed"})
+    assert patched.status_code == 200
+    response = _write(api, method, note["id"], owner, old_etag)
+    assert_problem(response, 412)
+    assert api.read(note["id"]).json() == patched.json()
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("header", ["{etag}", '"other", {etag}', "*"])
+def test_if_match_that_matches_lets_the_write_through(
+    api: Api, owner: str, note_and_etag: tuple[JsonObject, str], method: str, header: str
+) -> None:
+    note, etag = note_and_etag
+    response = _write(api, method, note["id"], owner, header.format(etag=etag))
+    expected = 204 if method == "DELETE" else 200
+    assert response.status_code == expected
+    if method == "DELETE":
+        assert_problem(api.read(note["id"]), 404)
+    else:
+        assert api.read(note["id"]).json()["title"] == "new"
+
+
+async def test_if_match_is_atomic_under_concurrent_writers(
+    api: Api, note_and_etag: tuple[JsonObject, str]
+) -> None:
+    """Twenty writers holding the same ETag: exactly one wins, the others get 412."""
+    note, etag = note_and_etag
+    url = api.url(f"/notes/{note['id']}")
+    async with aiohttp.ClientSession() as session:
+
+        async def patch(index: int) -> tuple[int, str]:
+            async with session.patch(
+                url, json={"title": f"writer {index}"}, headers={"If-Match": etag}
+            ) as response:
+                await response.read()
+                return response.status, response.headers.get("ETag", "")
+
+        results = await asyncio.gather(*(patch(index) for index in range(20)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [412] * 19
+    winner = next(tag for status, tag in results if status == 200)
+    assert api.etag(note["id"]) == winner
+
+
+@pytest.fixture
+def two_processes(
+    start_server: Callable[[Settings], str], database_url: str
+) -> Iterator[list[str]]:
+    """Two separate server processes on one fresh database."""
+    start_server(Settings(database_url=database_url, access_log=False, auto_migrate=True))
+    servers = [ProcessServer(database_url), ProcessServer(database_url)]
+    try:
+        yield [server.start() for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.mark.fresh_database
+def test_etags_and_cursors_are_the_same_whichever_process_answers(
+    two_processes: list[str],
+) -> None:
+    first, second = (Api(url) for url in two_processes)
+    try:
+        post = first.send_json("POST", "/notes", note_payload("two-processes"))
+        note = post.json()
+        assert second.etag(note["id"]) == post.headers["ETag"]
+        response = second.get(
+            f"/notes/{note['id']}", headers={"If-None-Match": post.headers["ETag"]}
+        )
+        assert response.status_code == 304
+        patched = second.send_json(
+            "PATCH",
+            f"/notes/{note['id']}",
+            {"title": "x"},
+            headers={"If-Match": post.headers["ETag"]},
+        )
+        assert patched.status_code == 200
+        assert first.etag(note["id"]) == patched.headers["ETag"]
+        for index in range(3):
+            first.create(note_payload("two-processes", title=f"n{index}"))
+        page = first.list_page("/notes", limit=2).json()
+        assert page["next"] is not None
+        # Ask the other process for the page, whatever host the first one wrote into `next`.
+        next_url = urlsplit(page["next"])
+        rest = second.list_page(f"{next_url.path}?{next_url.query}").json()
+        ids = [n["id"] for n in page["notes"]] + [n["id"] for n in rest["notes"]]
+        assert ids == sorted(ids)
+        assert len(set(ids)) == 4
+    finally:
+        first.session.close()
+        second.session.close()
