@@ -147,7 +147,7 @@ class _Load:
         if error is None and new_etag is not None:
             self.etags[note_id] = new_etag
         else:
-            del self.etags[note_id]
+            self.etags.pop(note_id, None)
         return error, latency
 
     async def op_bare(self, rng: random.Random, owned: tuple[int, ...]) -> Outcome:

@@ -251,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CPUS",
         type=_typed(parse_cpus),
         default=None,
-        help="pin the self-started server (and the bare server) to these CPUs, e.g. 0",
+        help="pin the self-started server and the bare server to these CPUs, e.g. 0 "
+        "(with --url, only the bare server: pin yours with taskset)",
     )
     placement.add_argument(
         "--client-cpu",
@@ -350,8 +351,6 @@ def check_options(options: Options) -> str | None:
     """Why these options cannot run together, or None."""
     if options.url is not None and options.database_url is not None:
         return "--database-url configures the self-started server; not with --url"
-    if options.url is not None and options.server_cpus is not None:
-        return "--server-cpu pins the self-started server; with --url, pin it yourself"
     operations = {
         name for scenario in options.scenarios for name, _ in options.operations(scenario)
     }
