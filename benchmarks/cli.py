@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if options.client_cpus is not None:
         pin_current_process(options.client_cpus)
     try:
-        results = run_benchmark(options)
+        results = run_benchmark(options, argv)
     except (ServerError, SeedError, TimeoutError, RuntimeError) as error:
         print(f"benchmarks: {error}", file=sys.stderr)
         return 1

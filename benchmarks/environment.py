@@ -8,6 +8,7 @@ import importlib.metadata
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -72,8 +73,9 @@ def machine() -> dict[str, object]:
     }
 
 
-def command_line() -> list[str]:
-    return [sys.executable, *sys.argv]
+def command_line(argv: Sequence[str] | None) -> list[str]:
+    """How this run was started, as a command that repeats it."""
+    return [sys.executable, "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
 
 
 def timestamp() -> str:

@@ -6,7 +6,7 @@ import contextlib
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks import environment
@@ -126,11 +126,12 @@ def measure(options: Options, url: str, scenario: str, concurrency: int, pool: N
 
 
 @contextlib.contextmanager
-def target_server(options: Options, workdir: Path) -> Iterator[str]:
+def target_server(options: Options, workdir: Path, results: Results) -> Iterator[str]:
     if options.url is not None:
         yield check_loopback_url(options.url)
         return
     database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
+    results.meta["target"]["database_url"] = database_url
     port = free_port()
     with running_server(
         notes_command(port, database_url),
@@ -142,11 +143,11 @@ def target_server(options: Options, workdir: Path) -> Iterator[str]:
         yield url
 
 
-def run_benchmark(options: Options) -> Results:
+def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Results:
     results = Results(
         meta={
             "timestamp": environment.timestamp(),
-            "command": environment.command_line(),
+            "command": environment.command_line(argv),
             "versions": environment.versions(),
             "machine": environment.machine(),
             "options": options.to_json(),
@@ -170,7 +171,7 @@ def run_benchmark(options: Options) -> Results:
                 for concurrency in options.concurrency:
                     row = measure(options, url, CEILING, concurrency, NotePool())
                     results.ceiling.append(row)
-        with target_server(options, workdir) as url:
+        with target_server(options, workdir, results) as url:
             started = time.monotonic()
             pool = seed_notes(url, options.seed)
             if options.seed:
