@@ -32,7 +32,7 @@ class Progress:
             leave=False,
             dynamic_ncols=True,
             mininterval=0.25,
-            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.0f} {unit} {postfix}"
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.0f} {unit}{postfix}"
             if self.by_time
             else None,
         )
