@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 from types import TracebackType
-
-from tqdm import tqdm  # type: ignore[import-untyped]
+from typing import Any
 
 
 class Progress:
@@ -20,11 +19,14 @@ class Progress:
         requests: int | None,
         enabled: bool | None,
     ) -> None:
+        # Imported here: tqdm is a `bench` extra, and the unit tests run without it.
+        from tqdm import tqdm  # type: ignore[import-untyped]
+
         self.warmup_s = warmup_s
         self.by_time = duration_s is not None
         total = duration_s if duration_s is not None else requests
         # enabled=None: tqdm decides, showing the bar only on a terminal.
-        self.bar = tqdm(
+        self.bar: Any = tqdm(
             total=total,
             desc=label,
             unit="s" if self.by_time else "req",
@@ -66,4 +68,6 @@ class Progress:
 
 def say(message: str) -> None:
     """A line on stderr that does not tear an active bar."""
+    from tqdm import tqdm
+
     tqdm.write(message, file=sys.stderr)
