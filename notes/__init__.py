@@ -1,0 +1,1 @@
+"""notes: a reference REST service on aiohttp and SQLAlchemy asyncio."""

@@ -1,0 +1,40 @@
+"""The application factory: settings in, a ready aiohttp application out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import orjson
+from aiohttp import web
+
+from notes.database import open_database
+from notes.middlewares import problem_middleware
+from notes.migrations import upgrade_database
+from notes.openapi import build_openapi
+from notes.routes import setup_routes
+from notes.settings import Settings
+from notes.typedefs import DATABASE, OPENAPI_DOCUMENT, SETTINGS
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the database on start-up and close it on shutdown, side by side."""
+    settings = app[SETTINGS]
+    if settings.migrates_on_start:
+        # Alembic blocks (file and network I/O): keep it off the event loop.
+        await asyncio.to_thread(upgrade_database, settings.database_url)
+    database = open_database(settings)
+    app[DATABASE] = database
+    try:
+        yield
+    finally:
+        await database.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_size)
+    app[SETTINGS] = settings
+    app[OPENAPI_DOCUMENT] = orjson.dumps(build_openapi(settings))
+    app.cleanup_ctx.append(database_context)
+    setup_routes(app)
+    return app

@@ -1,0 +1,102 @@
+"""The `notes` command: run the service, manage its database schema, print its contract."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+import orjson
+from aiohttp import web
+
+from notes.app import create_app
+from notes.migrations import downgrade_database, upgrade_database
+from notes.openapi import build_openapi
+from notes.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+
+logger = logging.getLogger("notes")
+
+
+def _new_event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (absent on Windows)
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy URL: sqlite+aiosqlite:///notes.db or postgresql+asyncpg://user@host/db "
+        f"(env NOTES_DATABASE_URL, default {DEFAULT_DATABASE_URL})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="notes", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", help="address to listen on (env NOTES_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (env NOTES_PORT, default 8080)")
+    _database_option(serve)
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="log one line per request (env NOTES_ACCESS_LOG, default on); "
+        "--no-access-log turns it off",
+    )
+
+    database = commands.add_parser("db", help="manage the database schema (Alembic)")
+    actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
+    upgrade = actions.add_parser("upgrade", help="apply migrations up to REVISION")
+    upgrade.add_argument("revision", nargs="?", default="head", help="default: head")
+    _database_option(upgrade)
+    downgrade = actions.add_parser("downgrade", help="revert migrations down to REVISION")
+    downgrade.add_argument("revision", help="e.g. -1 or base")
+    _database_option(downgrade)
+
+    commands.add_parser("openapi", help="print the OpenAPI document")
+    return parser
+
+
+def serve(settings: Settings) -> None:
+    app = create_app(settings)
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        shutdown_timeout=settings.shutdown_timeout,
+        loop=_new_event_loop(),
+        print=lambda message: logger.info("%s", message.strip()),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        settings = Settings.from_env(
+            database_url=args.database_url if args.command != "openapi" else None,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            access_log=getattr(args, "access_log", None),
+        )
+    except SettingsError as error:
+        print(f"notes: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "db" and args.action == "upgrade":
+        upgrade_database(settings.database_url, args.revision)
+    elif args.command == "db":
+        downgrade_database(settings.database_url, args.revision)
+    else:
+        sys.stdout.write(orjson.dumps(build_openapi(settings), option=orjson.OPT_INDENT_2).decode())
+        sys.stdout.write("\n")
+    return 0

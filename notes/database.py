@@ -1,0 +1,269 @@
+"""The database: where a request's work meets a connection, on either backend.
+
+Handlers hand a synchronous unit of work (a function of a Core ``Connection``, see
+``repository``) to ``Database.read`` or ``Database.write`` and await its result.
+
+* PostgreSQL runs it through SQLAlchemy's async engine (``run_sync`` over asyncpg).
+* SQLite runs it on a thread of its own that holds one connection: one hop between
+  the event loop and that thread per request, where the async engine over aiosqlite
+  makes one per statement. Writes queued meanwhile share a transaction and a single
+  commit (group commit); every caller is answered only after that commit.
+
+Lower-layer failures are translated here, once: a database that cannot be reached
+(or does not answer within ``database_timeout``) is ``DatabaseUnavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Connection, create_engine, event, exc, make_url
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from notes.errors import DatabaseUnavailable, NotesError
+from notes.settings import Settings
+
+T = TypeVar("T")
+Work = Callable[[Connection], T]
+logger = logging.getLogger(__name__)
+
+# How many queued writes one transaction may take: enough to amortise the commit's
+# fsync, few enough that a failing batch stays cheap to retry one by one.
+MAX_WRITE_BATCH = 64
+MAX_READ_BATCH = 32
+
+
+class Database(Protocol):
+    async def read(self, work: Work[T]) -> T: ...
+
+    async def write(self, work: Work[T]) -> T: ...
+
+    async def close(self) -> None: ...
+
+
+def open_database(settings: Settings) -> Database:
+    if settings.is_sqlite:
+        return SqliteDatabase(settings)
+    return AsyncEngineDatabase(settings)
+
+
+@contextlib.contextmanager
+def translate_database_errors() -> Iterator[None]:
+    """Turn "the database is not there" into a 503; anything else is a bug and stays one."""
+    try:
+        yield
+    except NotesError:
+        raise
+    except (
+        exc.OperationalError,
+        exc.InterfaceError,
+        exc.TimeoutError,
+        OSError,
+        TimeoutError,
+    ) as error:
+        logger.warning("database unavailable: %s", type(error).__name__, exc_info=error)
+        raise DatabaseUnavailable() from error
+    except exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.warning("database connection lost", exc_info=error)
+        raise DatabaseUnavailable() from error
+
+
+class AsyncEngineDatabase:
+    """Any backend with an async driver (asyncpg): a pool of connections, one per request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._timeout = settings.database_timeout
+        url = make_url(settings.database_url)
+        connect_args: dict[str, Any] = {}
+        if url.get_backend_name() == "postgresql":
+            connect_args = {"timeout": settings.database_timeout}
+        self._engine: AsyncEngine = create_async_engine(
+            url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.pool_max_overflow,
+            pool_timeout=settings.database_timeout,
+            connect_args=connect_args,
+        )
+
+    async def read(self, work: Work[T]) -> T:
+        return await self._run(work)
+
+    async def write(self, work: Work[T]) -> T:
+        return await self._run(work)
+
+    async def _run(self, work: Work[T]) -> T:
+        with translate_database_errors():
+            async with asyncio.timeout(self._timeout), self._engine.begin() as connection:
+                return await connection.run_sync(work)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+
+@dataclasses.dataclass(slots=True)
+class _Job:
+    work: Work[Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+    def settle(self, result: Any = None, error: BaseException | None = None) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            self.loop.call_soon_threadsafe(_settle, self.future, result, error)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # the caller gave up waiting (timeout or disconnect)
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
+
+
+_STOP = object()
+
+
+class _SqliteWorker(threading.Thread):
+    """Owns one SQLite connection; runs queued jobs in batches, one transaction a batch."""
+
+    def __init__(self, name: str, engine: Engine, *, max_batch: int, isolated: bool) -> None:
+        super().__init__(name=name, daemon=True)
+        self.jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
+        self._engine = engine
+        self._max_batch = max_batch
+        # Writes need a savepoint each inside a shared transaction, so that one that
+        # fails is undone alone; reads change nothing and share without one.
+        self._isolated = isolated
+
+    def run(self) -> None:
+        connection: Connection | None = None
+        while True:
+            first = self.jobs.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            stop = _STOP in batch
+            jobs = [job for job in batch if isinstance(job, _Job)]
+            try:
+                if connection is None:
+                    connection = self._engine.connect()
+                self._run_batch(connection, jobs)
+            except Exception as error:
+                for job in jobs:
+                    job.settle(error=error)
+                if connection is not None:
+                    connection.invalidate()
+                    connection.close()
+                    connection = None
+            if stop:
+                break
+        if connection is not None:
+            connection.close()
+
+    def _run_batch(self, connection: Connection, jobs: list[_Job]) -> None:
+        if self._isolated and len(jobs) == 1:
+            self._run_alone(connection, jobs[0])
+            return
+        outcomes: list[tuple[Any, BaseException | None]] = []
+        with connection.begin():
+            for job in jobs:
+                try:
+                    if self._isolated:
+                        with connection.begin_nested():
+                            outcomes.append((job.work(connection), None))
+                    else:
+                        outcomes.append((job.work(connection), None))
+                except Exception as failure:
+                    outcomes.append((None, failure))
+        # Committed: only now may anyone be told their write happened.
+        for job, (result, error) in zip(jobs, outcomes, strict=True):
+            job.settle(result, error)
+
+    @staticmethod
+    def _run_alone(connection: Connection, job: _Job) -> None:
+        try:
+            with connection.begin():
+                result = job.work(connection)
+        except Exception as error:
+            job.settle(error=error)
+        else:
+            job.settle(result)
+
+
+def _sqlite_engine(settings: Settings, *, begin: str) -> Engine:
+    url = make_url(settings.database_url).set(drivername="sqlite")
+    if url.database in (None, "", ":memory:"):
+        raise ValueError("SQLite needs a file: sqlite+aiosqlite:///path/to/notes.db")
+    engine = create_engine(url, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are ours (BEGIN below), not the sqlite3 module's guesswork.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(settings.sqlite_busy_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA synchronous = {settings.sqlite_synchronous}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def begin_transaction(connection: Connection) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class SqliteDatabase:
+    """One writer thread (BEGIN IMMEDIATE, group commit) and one reader thread (WAL)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._timeout = settings.database_timeout
+        self._engines = (
+            _sqlite_engine(settings, begin="BEGIN IMMEDIATE"),
+            _sqlite_engine(settings, begin="BEGIN"),
+        )
+        self._writer = _SqliteWorker(
+            "notes-sqlite-writer", self._engines[0], max_batch=MAX_WRITE_BATCH, isolated=True
+        )
+        self._reader = _SqliteWorker(
+            "notes-sqlite-reader", self._engines[1], max_batch=MAX_READ_BATCH, isolated=False
+        )
+        self._writer.start()
+        self._reader.start()
+
+    async def read(self, work: Work[T]) -> T:
+        return await self._submit(self._reader, work)
+
+    async def write(self, work: Work[T]) -> T:
+        return await self._submit(self._writer, work)
+
+    async def _submit(self, worker: _SqliteWorker, work: Work[T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        worker.jobs.put(_Job(work, loop, future))
+        with translate_database_errors():
+            return await asyncio.wait_for(future, self._timeout)
+
+    async def close(self) -> None:
+        for worker in (self._writer, self._reader):
+            worker.jobs.put(_STOP)
+        for worker in (self._writer, self._reader):
+            await asyncio.to_thread(worker.join, self._timeout)
+        for engine in self._engines:
+            engine.dispose()

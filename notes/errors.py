@@ -1,0 +1,63 @@
+"""Domain errors. The problem middleware turns each into an RFC 9457 answer."""
+
+from __future__ import annotations
+
+import dataclasses
+from http import HTTPStatus
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class NotesError(Exception):
+    """An error with a place in the contract: it knows its status and says what happened."""
+
+    status: HTTPStatus = HTTPStatus.INTERNAL_SERVER_ERROR
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NoteNotFound(NotesError):
+    status = HTTPStatus.NOT_FOUND
+
+    def __init__(self, note_id: object) -> None:
+        super().__init__(f"There is no note {note_id}.")
+
+
+class PreconditionFailed(NotesError):
+    status = HTTPStatus.PRECONDITION_FAILED
+
+    def __init__(self) -> None:
+        super().__init__("If-Match does not match the note's current ETag; nothing was changed.")
+
+
+class MalformedRequest(NotesError):
+    status = HTTPStatus.BAD_REQUEST
+
+
+class UnsupportedMediaType(NotesError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+
+
+class DatabaseUnavailable(NotesError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("The database cannot be reached right now; try again later.")
+
+
+class ValidationFailed(NotesError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("The request breaks the rules of the contract; see errors.")
+        self.problems = problems
+
+    @classmethod
+    def single(cls, field: str, message: str) -> ValidationFailed:
+        return cls([FieldProblem(field, message)])

@@ -1,0 +1,107 @@
+"""The views: read the request, call the data layer, shape the answer. Nothing more."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+from aiohttp import hdrs, web
+
+from notes import repository
+from notes.conditional import if_none_match_matches
+from notes.errors import NoteNotFound
+from notes.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
+from notes.request_body import read_json_object
+from notes.responses import json_response, note_response
+from notes.schemas import NoteInput, NotePatch
+from notes.typedefs import DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.validation import patch_changes, replacement_fields, validate
+
+# One spelling per note: no sign, no leading zero, within the id column's range.
+_NOTE_ID = re.compile(r"[1-9][0-9]{0,18}")
+
+
+def _note_id(request: web.Request) -> int:
+    text = request.match_info["note_id"]
+    if not _NOTE_ID.fullmatch(text) or int(text) > NOTE_ID_MAX:
+        raise NoteNotFound(text)
+    return int(text)
+
+
+async def list_notes(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    query = parse_list_query(
+        request.query, default_limit=settings.default_page_size, max_limit=settings.max_page_size
+    )
+    found = await request.app[DATABASE].read(partial(repository.list_notes, query=query))
+    page = found[: query.limit]
+    headers: dict[str, str] = {}
+    next_url = None
+    if len(found) > query.limit:
+        next_url = str(request.url.update_query(cursor=encode_cursor(page[-1], query.sort)))
+        headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
+    body = {"notes": [note.to_json() for note in page], "next": next_url}
+    return json_response(body, headers=headers)
+
+
+async def create_note(request: web.Request) -> web.Response:
+    body = validate(NoteInput, await read_json_object(request))
+    note = await request.app[DATABASE].write(
+        partial(repository.insert_note, fields=replacement_fields(body))
+    )
+    return note_response(note, status=201, headers={hdrs.LOCATION: f"/notes/{note.id}"})
+
+
+async def get_note(request: web.Request) -> web.Response:
+    note_id = _note_id(request)
+    note = await request.app[DATABASE].read(partial(repository.get_note, note_id=note_id))
+    if if_none_match_matches(request.headers.get(hdrs.IF_NONE_MATCH), note.etag):
+        return web.Response(status=304, headers={hdrs.ETAG: note.etag})
+    return note_response(note)
+
+
+async def replace_note(request: web.Request) -> web.Response:
+    note_id = _note_id(request)
+    body = validate(NoteInput, await read_json_object(request))
+    note = await request.app[DATABASE].write(
+        partial(
+            repository.update_note,
+            note_id=note_id,
+            changes=replacement_fields(body),
+            if_match=request.headers.get(hdrs.IF_MATCH),
+        )
+    )
+    return note_response(note)
+
+
+async def patch_note(request: web.Request) -> web.Response:
+    note_id = _note_id(request)
+    body = validate(NotePatch, await read_json_object(request))
+    note = await request.app[DATABASE].write(
+        partial(
+            repository.update_note,
+            note_id=note_id,
+            changes=patch_changes(body),
+            if_match=request.headers.get(hdrs.IF_MATCH),
+        )
+    )
+    return note_response(note)
+
+
+async def delete_note(request: web.Request) -> web.Response:
+    note_id = _note_id(request)
+    await request.app[DATABASE].write(
+        partial(
+            repository.delete_note, note_id=note_id, if_match=request.headers.get(hdrs.IF_MATCH)
+        )
+    )
+    return web.Response(status=204)
+
+
+async def health(request: web.Request) -> web.Response:
+    await request.app[DATABASE].read(repository.ping)
+    return json_response({"status": "ok"})
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[OPENAPI_DOCUMENT], content_type="application/json")

@@ -1,0 +1,35 @@
+"""Where every error becomes problem+json: domain errors, aiohttp's own, and bugs."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from notes.errors import NotesError, ValidationFailed
+from notes.responses import problem_response
+
+logger = logging.getLogger(__name__)
+# Headers of aiohttp's own errors that the client still needs (405's Allow).
+_KEPT_HEADERS = (hdrs.ALLOW,)
+
+
+@web.middleware
+async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except NotesError as error:
+        problems = error.problems if isinstance(error, ValidationFailed) else None
+        return problem_response(error.status, error.detail, errors=problems)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        headers = {
+            str(name): error.headers[name] for name in _KEPT_HEADERS if name in error.headers
+        }
+        return problem_response(error.status, error.text or error.reason, headers=headers)
+    except Exception:
+        # Never a stack trace, SQL or a driver's words to the client: they go to the log.
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return problem_response(500, "The server failed to answer this request.")

@@ -1,0 +1,55 @@
+"""The database schema: one table of notes, shared by the migrations and the queries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only reserves ids forever (never reused after a delete) with AUTOINCREMENT,
+# which needs the column to be exactly INTEGER PRIMARY KEY; it is 64-bit there anyway.
+NoteId = BigInteger().with_variant(Integer(), "sqlite")
+# "C" makes PostgreSQL compare titles by code point, as SQLite's BINARY collation does.
+Title = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class NoteRow(Base):
+    """A stored note. Timestamps are naive UTC, to the microsecond, on every backend."""
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        Index(None, "priority", "id"),
+        Index(None, "created_at", "id"),
+        Index(None, "updated_at", "id"),
+        Index(None, "title", "id"),
+        Index(None, "created_by", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(NoteId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(Title)
+    description: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    created_by: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer())
+    updated_at: Mapped[datetime] = mapped_column(DateTime())
+    # Bumped on every change: the ETag, and the compare-and-set of If-Match.
+    version: Mapped[int] = mapped_column(Integer())
+    # Case-folded copies for `q`, so that matching is Python's str.casefold on every
+    # backend rather than each database's own idea of case.
+    title_folded: Mapped[str] = mapped_column(Text)
+    description_folded: Mapped[str] = mapped_column(Text)
+
+
+notes_table = cast(Table, NoteRow.__table__)

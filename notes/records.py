@@ -1,0 +1,59 @@
+"""A stored note as the service passes it around, and its JSON representation."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from notes.timestamps import format_timestamp
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NoteValues:
+    """The writable fields of a note, validated and normalised (timestamps naive UTC)."""
+
+    title: str
+    description: str
+    created_at: datetime
+    created_by: str
+    priority: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NoteRecord:
+    id: int
+    title: str
+    description: str
+    created_at: datetime
+    created_by: str
+    priority: int
+    updated_at: datetime
+    version: int
+
+    @property
+    def values(self) -> NoteValues:
+        return NoteValues(
+            title=self.title,
+            description=self.description,
+            created_at=self.created_at,
+            created_by=self.created_by,
+            priority=self.priority,
+        )
+
+    @property
+    def etag(self) -> str:
+        """Strong, and the same from every process: it is derived from stored state only."""
+        return f'"{self.id}-{self.version}"'
+
+    def to_json(self) -> dict[str, Any]:
+        """The representation of CONTRACT.md, keys in its order."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "created_at": format_timestamp(self.created_at),
+            "created_by": self.created_by,
+            "priority": self.priority,
+            "updated_at": format_timestamp(self.updated_at),
+        }

@@ -1,0 +1,82 @@
+"""Reading a request body: media type, size, UTF-8 and JSON, each failure its own status."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from aiohttp import hdrs, web
+
+from notes.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
+
+# Python's int() refuses more than 4300 digits (a quadratic-time guard); the rules
+# reject any integer this long anyway, so keep it as a number that is too large.
+_LONGEST_INT = 4000
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= _LONGEST_INT else Decimal(text)
+
+
+def is_json_media_type(request: web.BaseRequest) -> bool:
+    """application/json, application/*+json, or no Content-Type at all (the tutorial's)."""
+    if hdrs.CONTENT_TYPE not in request.headers:
+        return True
+    media_type = request.content_type.lower()
+    main, _, sub = media_type.partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+def decode_json_object(raw: bytes) -> dict[str, Any]:
+    """Parse a body that must hold one JSON object."""
+    if not raw.strip():
+        raise MalformedRequest("The request needs a JSON body.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRequest("The body is not UTF-8.") from None
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+        )
+    except _DuplicateKey as duplicate:
+        raise ValidationFailed.single(f"$.{duplicate.key}", "appears more than once") from None
+    except RecursionError:
+        raise MalformedRequest("The JSON body is nested too deeply.") from None
+    except ValueError as error:
+        raise MalformedRequest(f"The body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed.single("$", "must be a JSON object")
+    return value
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    if not is_json_media_type(request):
+        raise UnsupportedMediaType(
+            f"Send the body as application/json, not {request.content_type}."
+        )
+    # aiohttp raises 413 itself past the application's client_max_size.
+    return decode_json_object(await request.read())

@@ -1,0 +1,236 @@
+"""Request and response bodies: one pydantic model each drives validation and OpenAPI."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+)
+
+from notes.timestamps import TUTORIAL_PATTERN, TimestampError, parse_timestamp
+
+INT32_MIN = -(2**31)
+INT32_MAX = 2**31 - 1
+# The OpenAPI pattern of text the service stores: no U+0000 and no lone surrogate.
+STORABLE_TEXT_PATTERN = r"^[^\u0000\uD800-\uDFFF]*$"
+
+
+def _storable(value: str) -> str:
+    """Refuse what a database would choke on, the same way on every backend."""
+    if "\x00" in value:
+        raise ValueError("must not contain U+0000")
+    if any(unicodedata.category(char) == "Cs" for char in value if "\ud800" <= char <= "\udfff"):
+        raise ValueError("must not contain a lone surrogate")
+    return value
+
+
+def _text_schema(min_length: int, max_length: int) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "minLength": min_length,
+        "maxLength": max_length,
+        "pattern": STORABLE_TEXT_PATTERN,
+    }
+
+
+TITLE_SCHEMA = _text_schema(1, 200)
+DESCRIPTION_SCHEMA = _text_schema(0, 10_000)
+CREATED_BY_SCHEMA = _text_schema(1, 100)
+
+
+def _integer_only(value: object) -> object:
+    """JSON integers, and floats that are whole numbers (JSON Schema calls 4.0 an integer)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    raise ValueError("must be an integer")
+
+
+def _timestamp(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be a string holding a date-time")
+    try:
+        return parse_timestamp(value)
+    except TimestampError as error:
+        raise ValueError(str(error)) from None
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+Title = Annotated[
+    str,
+    Field(strict=True, min_length=1, max_length=200),
+    AfterValidator(_storable),
+    WithJsonSchema(TITLE_SCHEMA),
+]
+Description = Annotated[
+    str,
+    Field(strict=True, max_length=10_000),
+    AfterValidator(_storable),
+    WithJsonSchema(DESCRIPTION_SCHEMA),
+]
+CreatedBy = Annotated[
+    str,
+    Field(strict=True, min_length=1, max_length=100),
+    AfterValidator(_storable),
+    WithJsonSchema(CREATED_BY_SCHEMA),
+]
+Priority = Annotated[
+    int,
+    BeforeValidator(_integer_only),
+    Field(strict=True, ge=INT32_MIN, le=INT32_MAX),
+    WithJsonSchema({"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}),
+]
+CREATED_AT_INPUT_SCHEMA: dict[str, Any] = {
+    "description": "RFC 3339 (any offset; stored in UTC) or the tutorial's "
+    "`YYYY-MM-DD HH:MM[:SS[.ffffff]]`, read as UTC. It must fall in years 1 to 9999 "
+    "once converted to UTC.",
+    "anyOf": [
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "pattern": TUTORIAL_PATTERN},
+    ],
+}
+# Optional but never null: an omitted key means "default" (create) or "keep" (PUT).
+CreatedAtInput = Annotated[
+    datetime | None,
+    BeforeValidator(_timestamp),
+    BeforeValidator(_not_null),
+    WithJsonSchema(CREATED_AT_INPUT_SCHEMA),
+]
+
+
+PRIORITY_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}
+
+
+def _nullable(schema: dict[str, Any], default: str) -> WithJsonSchema:
+    return WithJsonSchema(
+        {
+            "description": f"null resets it to the default, {default}.",
+            "anyOf": [schema, {"type": "null"}],
+        }
+    )
+
+
+# Merge-patch values: omitted means "unchanged"; null resets some fields and is refused
+# for the others.
+PatchTitle = Annotated[Title | None, BeforeValidator(_not_null), WithJsonSchema(TITLE_SCHEMA)]
+PatchCreatedBy = Annotated[
+    CreatedBy | None, BeforeValidator(_not_null), WithJsonSchema(CREATED_BY_SCHEMA)
+]
+PatchDescription = Annotated[Description | None, _nullable(DESCRIPTION_SCHEMA, '""')]
+PatchPriority = Annotated[Priority | None, _nullable(PRIORITY_SCHEMA, "0")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoteInput(_Body):
+    """The body of POST /notes and PUT /notes/{id}: every writable field."""
+
+    model_config = ConfigDict(title="NoteInput")
+
+    title: Title
+    description: Description = ""
+    created_at: CreatedAtInput = None
+    created_by: CreatedBy
+    priority: Priority = 0
+
+
+class NotePatch(_Body):
+    """A JSON Merge Patch (RFC 7396) of a note: only the keys given change."""
+
+    model_config = ConfigDict(title="NotePatch")
+
+    title: PatchTitle = None
+    description: PatchDescription = None
+    created_at: CreatedAtInput = None
+    created_by: PatchCreatedBy = None
+    priority: PatchPriority = None
+
+
+DateTimeOutput = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "pattern": r"Z$",
+            "description": "UTC, RFC 3339, with Z",
+        }
+    ),
+]
+
+
+class Note(BaseModel):
+    """A note as the server returns it, keys in this order."""
+
+    model_config = ConfigDict(extra="forbid", title="Note")
+
+    id: Annotated[int, Field(ge=1)]
+    title: Title
+    description: Description
+    created_at: DateTimeOutput
+    created_by: CreatedBy
+    priority: Priority
+    updated_at: DateTimeOutput
+
+
+class NotePage(BaseModel):
+    """One page of a listing; follow `next` (absolute URL) for the next page."""
+
+    model_config = ConfigDict(extra="forbid", title="NotePage")
+
+    notes: list[Note]
+    next: str | None = Field(json_schema_extra={"format": "uri"})
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Health")
+
+    status: Annotated[str, WithJsonSchema({"type": "string", "const": "ok"})]
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    model_config = ConfigDict(title="Problem")
+
+    type: str = Field(json_schema_extra={"format": "uri-reference"})
+    title: str
+    status: Annotated[int, Field(ge=400, le=599)]
+    detail: str
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="FieldError")
+
+    field: str = Field(description="JSON path of the value in the body ($.title), or a parameter")
+    message: str
+
+
+class ValidationProblem(Problem):
+    """A 422: the request was well-formed but broke the rules, one entry per problem."""
+
+    model_config = ConfigDict(title="ValidationProblem")
+
+    errors: Annotated[list[FieldError], Field(min_length=1)]

@@ -1,0 +1,68 @@
+"""Timestamps in and out: RFC 3339 (and the tutorial's form) in, UTC with `Z` out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+# [0-9] rather than \d: \d also matches digits of other scripts.
+RFC3339 = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]+))?(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+TUTORIAL = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)"
+    r"(?:\.(?P<fraction>[0-9]{1,6}))?"
+)
+# The same two forms for the OpenAPI document (ECMA-262 syntax).
+TUTORIAL_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?$"
+
+
+class TimestampError(ValueError):
+    """The text is not a timestamp this service accepts; the message says why."""
+
+
+def utc_now() -> datetime:
+    """The current time as the naive UTC datetime the database stores."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Read RFC 3339 (any offset) or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (UTC) as naive UTC."""
+    if match := RFC3339.fullmatch(text):
+        offset_text = match["offset"]
+        offset = _parse_offset(offset_text)
+    elif match := TUTORIAL.fullmatch(text):
+        offset = timedelta(0)
+    else:
+        raise TimestampError(
+            "must be an RFC 3339 date-time (2017-08-23T00:00:00Z) "
+            "or YYYY-MM-DD HH:MM[:SS[.ffffff]] in UTC"
+        )
+    time_text = match["time"] if match["time"].count(":") == 2 else match["time"] + ":00"
+    # Digits past microseconds are truncated: the database keeps microseconds.
+    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    try:
+        local = datetime.fromisoformat(f"{match['date']}T{time_text}.{fraction}")
+    except ValueError:
+        raise TimestampError("is not a valid date and time") from None
+    try:
+        as_utc = local.replace(tzinfo=timezone(offset)).astimezone(UTC)
+    except OverflowError:
+        raise TimestampError("cannot be represented in UTC (year 1 to 9999)") from None
+    return as_utc.replace(tzinfo=None)
+
+
+def _parse_offset(text: str) -> timedelta:
+    if text in ("Z", "z"):
+        return timedelta(0)
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    if hours > 23 or minutes > 59:
+        raise TimestampError("has an offset out of range (-23:59 to +23:59)")
+    magnitude = timedelta(hours=hours, minutes=minutes)
+    return -magnitude if text[0] == "-" else magnitude
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 in UTC with `Z`; the fraction only when there is one (as isoformat does)."""
+    return value.replace(tzinfo=None).isoformat() + "Z"

@@ -1,0 +1,12 @@
+"""The typed keys of the application's state: no globals, everything lives on the app."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from notes.database import Database
+from notes.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+DATABASE = web.AppKey("database", Database)
+OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)

@@ -1,0 +1,60 @@
+"""Request bodies checked against the schemas, with pydantic's errors said our way."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from notes.errors import FieldProblem, ValidationFailed
+from notes.schemas import NoteInput, NotePatch
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+WRITABLE_FIELDS = tuple(NoteInput.model_fields)
+# The defaults a merge-patch null resets to.
+RESETTABLE_DEFAULTS: dict[str, Any] = {"description": "", "priority": 0}
+
+
+def _json_path(location: tuple[int | str, ...]) -> str:
+    path = "$"
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return f"is not a writable field (writable: {', '.join(WRITABLE_FIELDS)})"
+    if error["type"] == "missing":
+        return "is required"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def validate(model: type[ModelT], payload: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise ValidationFailed(
+            [
+                FieldProblem(_json_path(detail["loc"]), _message(detail))
+                for detail in error.errors(include_url=False, include_input=False)
+            ]
+        ) from None
+
+
+def replacement_fields(body: NoteInput) -> dict[str, Any]:
+    """The fields a create or PUT sets: all of them, defaults included, but `created_at`
+    only when given (omitted, it is the time of creation, or kept by a PUT)."""
+    fields = body.model_dump()
+    if fields["created_at"] is None:
+        del fields["created_at"]
+    return fields
+
+
+def patch_changes(body: NotePatch) -> dict[str, Any]:
+    """The fields a merge patch sets, with null resolved to each field's default."""
+    changes: dict[str, Any] = {}
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        changes[name] = RESETTABLE_DEFAULTS[name] if value is None else value
+    return changes

@@ -1,0 +1,103 @@
+"""Shared fixtures: the real app, built by the factory, on a fresh database per test.
+
+SQLite (a file in the test's tmp_path) is the default. With ``NOTES_TEST_DATABASE_URL``
+set to a PostgreSQL URL, the session migrates one template database of its own, and
+every test gets a fresh copy of it that is dropped afterwards: runs never collide and
+a failed run leaves nothing behind. ``NOTES_REQUIRE_POSTGRES=1`` (set by CI) turns
+the PostgreSQL-only skips into failures.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+from sqlalchemy import make_url
+
+from notes.app import create_app
+from notes.settings import Settings
+from tests.databases import PostgresDatabases, postgres_admin_url
+from tests.hypothesis_profiles import register_profiles
+
+TEST_DATABASE_URL_ENV = "NOTES_TEST_DATABASE_URL"
+REQUIRE_POSTGRES_ENV = "NOTES_REQUIRE_POSTGRES"
+
+register_profiles()
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get(TEST_DATABASE_URL_ENV, "").strip()
+    return url if url.startswith("postgresql") else None
+
+
+@pytest.fixture(scope="session")
+def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    url = _postgres_url()
+    if url is None:
+        yield None
+        return
+    databases = PostgresDatabases(postgres_admin_url(url), prefix=f"notes_{uuid.uuid4().hex[:8]}")
+    databases.create_template()
+    try:
+        yield databases
+    finally:
+        databases.drop_all()
+
+
+@pytest.fixture
+def make_database_url(
+    tmp_path: Path, postgres_databases: PostgresDatabases | None
+) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, migrated, empty databases on the backend under test."""
+    created: list[str] = []
+
+    def make() -> str:
+        if postgres_databases is not None:
+            name = postgres_databases.create_copy()
+            created.append(name)
+            return postgres_databases.url_for(name)
+        return f"sqlite+aiosqlite:///{tmp_path / f'notes-{uuid.uuid4().hex[:8]}.db'}"
+
+    yield make
+    if postgres_databases is not None:
+        for name in created:
+            postgres_databases.drop(name)
+
+
+@pytest.fixture
+def database_url(make_database_url: Callable[[], str]) -> str:
+    return make_database_url()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture
+def require_postgres() -> str:
+    """The admin URL of the PostgreSQL under test; skips (or fails in CI) without one."""
+    url = _postgres_url()
+    if url is None:
+        message = f"needs PostgreSQL: set {TEST_DATABASE_URL_ENV}=postgresql+asyncpg://..."
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, access_log=False, auto_migrate=True)
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, settings: Settings) -> TestClient[Any, Any]:
+    """The real app, served by aiohttp's test server on a loopback port."""
+    return await aiohttp_client(create_app(settings))
