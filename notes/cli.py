@@ -15,8 +15,10 @@ from notes.app import create_app
 from notes.migrations import downgrade_database, upgrade_database
 from notes.openapi import build_openapi
 from notes.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from notes.workers import Supervisor
 
 logger = logging.getLogger("notes")
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -51,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-access-log turns it off",
     )
 
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port (SO_REUSEPORT); a crashed one is replaced "
+        "(default 1)",
+    )
+
     database = commands.add_parser("db", help="manage the database schema (Alembic)")
     actions = database.add_subparsers(dest="action", required=True, metavar="ACTION")
     upgrade = actions.add_parser("upgrade", help="apply migrations up to REVISION")
@@ -64,12 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, reuse_port: bool = False) -> None:
+    """Run one server process until SIGINT/SIGTERM, which drain it and exit cleanly."""
     app = create_app(settings)
     web.run_app(
         app,
         host=settings.host,
         port=settings.port,
+        reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         shutdown_timeout=settings.shutdown_timeout,
         loop=_new_event_loop(),
@@ -77,9 +89,15 @@ def serve(settings: Settings) -> None:
     )
 
 
+def serve_worker(settings: Settings) -> None:
+    """The body of one of several workers (runs in a child process)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    serve(settings, reuse_port=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         settings = Settings.from_env(
             database_url=args.database_url if args.command != "openapi" else None,
@@ -90,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"notes: {error}", file=sys.stderr)
         return 2
+    if args.command == "serve" and args.workers > 1:
+        return Supervisor(settings, serve_worker, args.workers).run()
     if args.command == "serve":
         serve(settings)
     elif args.command == "db" and args.action == "upgrade":

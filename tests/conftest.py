@@ -27,6 +27,8 @@ from tests.hypothesis_profiles import register_profiles
 
 TEST_DATABASE_URL_ENV = "NOTES_TEST_DATABASE_URL"
 REQUIRE_POSTGRES_ENV = "NOTES_REQUIRE_POSTGRES"
+# Set by `tox -e postgres`: every database-backed test must then run on PostgreSQL.
+TEST_BACKEND_ENV = "NOTES_TEST_BACKEND"
 
 register_profiles()
 
@@ -40,6 +42,8 @@ def _postgres_url() -> str | None:
 def postgres_databases() -> Iterator[PostgresDatabases | None]:
     url = _postgres_url()
     if url is None:
+        if os.environ.get(TEST_BACKEND_ENV) == "postgresql":
+            _skip_or_fail_without_postgres()
         yield None
         return
     databases = PostgresDatabases(postgres_admin_url(url), prefix=f"notes_{uuid.uuid4().hex[:8]}")
@@ -80,15 +84,20 @@ def backend(database_url: str) -> str:
     return make_url(database_url).get_backend_name()
 
 
+def _skip_or_fail_without_postgres() -> None:
+    message = f"needs PostgreSQL: set {TEST_DATABASE_URL_ENV}=postgresql+asyncpg://..."
+    if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def require_postgres() -> str:
-    """The admin URL of the PostgreSQL under test; skips (or fails in CI) without one."""
+    """The URL of the PostgreSQL under test; skips (or fails in CI) without one."""
     url = _postgres_url()
     if url is None:
-        message = f"needs PostgreSQL: set {TEST_DATABASE_URL_ENV}=postgresql+asyncpg://..."
-        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        _skip_or_fail_without_postgres()
+    assert url is not None
     return url
 
 
