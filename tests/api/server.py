@@ -15,8 +15,8 @@ import time
 import urllib.request
 
 from aiohttp import web
-from notes.app import create_app
 
+from notes.app import create_app
 from notes.settings import Settings
 
 

@@ -12,14 +12,24 @@ raises the number of fuzzed examples per operation for a thorough run.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import hypothesis
+import hypothesis.errors
 import pytest
 import schemathesis
-from schemathesis import BaseSchema, Case
+from _pytest.nodeid import NodeId
+from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "40"))
+MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100"))
 STATEFUL_EXAMPLES = max(MAX_EXAMPLES // 2, 10)
+STEPS = 12
+
+
+# 412 is the right answer to a well-formed If-Match that names another ETag: the document
+# cannot say which tags are current, so a schema-valid precondition may fail. Every other
+# status the check allows by default stays as it is.
+POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +38,57 @@ def api_schema(shared_base_url: str) -> BaseSchema:
         {
             "base-url": shared_base_url,
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
-            "checks": {"enabled": True},
-            "phases": {"stateful": {"max-steps": 12}},
+            "checks": {
+                "enabled": True,
+                "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+            },
+            "phases": {"stateful": {"max-steps": STEPS}},
         }
     )
-    return schemathesis.openapi.from_url(f"{shared_base_url}/openapi.json", config=config)
+    loaded = schemathesis.openapi.from_url(f"{shared_base_url}/openapi.json", config=config)
+    loaded.hook(map_case)
+    return loaded
+
+
+def map_case(context: HookContext, case: Case) -> Case:
+    """Positive cases carry no made-up cursor.
+
+    A cursor is valid only if the server gave it out; no schema can describe that set, and the
+    contract makes any other (forged) cursor a 422. Negative cases keep whatever they carry.
+    """
+    del context
+    meta = case.meta
+    if meta is not None and meta.generation.mode == GenerationMode.POSITIVE and case.query:
+        case.query.pop("cursor", None)
+    return case
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+def _get_node_id(node: pytest.Item) -> str:
+    return node.nodeid
+
+
+def _set_node_id(node: pytest.Item, value: str) -> None:
+    node._id = NodeId.parse(value)
+
+
+@pytest.fixture(autouse=True)
+def _node_id_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let schemathesis 4.32 rename the running test per operation under pytest >= 9.2.
+
+    `schemathesis.pytest.from_fixture` reads and writes `Function._nodeid`, which pytest 9.2
+    replaced by a structured `_id`; without this every lazily loaded schema test fails with
+    AttributeError before it sends a request. Undone after each test.
+    """
+    if not hasattr(pytest.Function, "_nodeid"):
+        monkeypatch.setattr(
+            pytest.Function,
+            "_nodeid",
+            property(_get_node_id, _set_node_id),
+            raising=False,
+        )
 
 
 @schema.parametrize()
@@ -51,14 +104,39 @@ def test_every_operation_conforms(case: Case) -> None:
 
 
 def test_stateful_sequences_follow_the_links(api_schema: BaseSchema) -> None:
-    machine = api_schema.as_state_machine()
-    machine.run(
-        settings=hypothesis.settings(
-            max_examples=STATEFUL_EXAMPLES,
-            stateful_step_count=12,
-            deadline=None,
-            suppress_health_check=list(hypothesis.HealthCheck),
-            derandomize=True,
-            database=None,
+    failures: list[Exception] = []
+
+    class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
+        def validate_response(
+            self,
+            response: Response,
+            case: Case,
+            additional_checks: list[CheckFunction] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            try:
+                super().validate_response(
+                    response, case, additional_checks=additional_checks, **kwargs
+                )
+            except Exception as failure:
+                failures.append(failure)
+                raise
+
+    try:
+        Workflow.run(
+            settings=hypothesis.settings(
+                max_examples=STATEFUL_EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                suppress_health_check=list(hypothesis.HealthCheck),
+                derandomize=True,
+                database=None,
+            )
         )
-    )
+    except hypothesis.errors.Flaky:
+        # The server's state moves on between scenarios (new ids, notes others deleted), so
+        # Hypothesis cannot always replay a scenario step for step. That alone is no failure:
+        # every response received was checked as it came (schemathesis's own runner reads it
+        # the same way). A check that failed along the way is the real result.
+        if failures:
+            raise failures[0] from None
