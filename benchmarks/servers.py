@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import signal
 import socket
 import subprocess
@@ -66,6 +67,14 @@ def bare_command(port: int) -> list[str]:
     return [sys.executable, "-m", "benchmarks.bare_server", "--host", LOOPBACK, "--port", str(port)]
 
 
+def subprocess_env() -> dict[str, str]:
+    """Our environment, with this checkout importable wherever we were started from."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
 def wait_until_healthy(
     url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float
 ) -> None:
@@ -118,6 +127,7 @@ def running_server(
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=subprocess_env(),
             start_new_session=True,
         )
         try:
