@@ -38,7 +38,12 @@ def write_plot(results: Results, path: Path, title: str | None = None) -> None:
         )
     if results.ceiling:
         levels, rps, p99 = _series(results.ceiling, "ceiling")
-        style = {"linestyle": "--", "color": "grey", "label": "client ceiling (bare)"}
+        style = {
+            "linestyle": "--",
+            "marker": "x",
+            "color": "grey",
+            "label": "client ceiling (bare)",
+        }
         throughput.plot(levels, rps, **style)
         latency.plot(levels, [float("nan") if v is None else v for v in p99], **style)
     ticks = sorted({row.concurrency for row in [*results.rows, *results.ceiling]})
