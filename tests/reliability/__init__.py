@@ -1,0 +1,1 @@
+"""Reliability: kill -9, SIGTERM, database faults, hostile input and load, each with its figure."""
