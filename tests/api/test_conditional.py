@@ -217,3 +217,27 @@ def test_etags_and_cursors_are_the_same_whichever_process_answers(
     finally:
         first.session.close()
         second.session.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title", "another title"),
+        ("description", "another description"),
+        ("created_by", "another owner"),
+        ("priority", -7),
+        ("created_at", "2001-02-03T04:05:06.000007Z"),
+    ],
+)
+def test_a_change_of_any_one_field_changes_the_etag_and_updated_at(
+    api: Api, note_and_etag: tuple[JsonObject, str], field: str, value: object
+) -> None:
+    note, etag = note_and_etag
+    response = api.send_json("PATCH", f"/notes/{note['id']}", {field: value})
+    changed = assert_note_response(response)
+    assert changed[field] == value
+    assert response.headers["ETag"] != etag
+    assert changed["updated_at"] != note["updated_at"]
+    assert api.etag(note["id"]) == response.headers["ETag"]
+    stale = api.get(f"/notes/{note['id']}", headers={"If-None-Match": etag})
+    assert stale.status_code == 200

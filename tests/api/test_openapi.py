@@ -54,7 +54,7 @@ def resolve(document: JsonObject, node: Any) -> Any:
 
 
 def item_path(document: JsonObject) -> str:
-    matches = [path for path in document["paths"] if ITEM_PATH.match(path)]
+    matches: list[str] = [path for path in document["paths"] if ITEM_PATH.match(path)]
     assert len(matches) == 1, list(document["paths"])
     return matches[0]
 

@@ -50,7 +50,7 @@ def api_schema(shared_base_url: str) -> BaseSchema:
     return loaded
 
 
-def map_case(context: HookContext, case: Case) -> Case:
+def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
     """Positive cases carry no made-up cursor.
 
     A cursor is valid only if the server gave it out; no schema can describe that set, and the
@@ -99,7 +99,7 @@ def _node_id_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
     derandomize=True,
     database=None,
 )
-def test_every_operation_conforms(case: Case) -> None:
+def test_every_operation_conforms(case: Case[Any]) -> None:
     case.call_and_validate()
 
 
@@ -110,7 +110,7 @@ def test_stateful_sequences_follow_the_links(api_schema: BaseSchema) -> None:
         def validate_response(
             self,
             response: Response,
-            case: Case,
+            case: Case[Any],
             additional_checks: list[CheckFunction] | None = None,
             **kwargs: Any,
         ) -> None:
