@@ -102,7 +102,7 @@ def _real_cursor(api: Api, owner: str, **params: object) -> str:
         api.create(note_payload(owner, title=f"c{index}"))
     body = api.list_page("/notes", created_by=owner, limit=1, **params).json()
     assert body["next"] is not None
-    cursors = parse_qs(urlsplit(body["next"]).query).get("cursor")
+    cursors: list[str] | None = parse_qs(urlsplit(body["next"]).query).get("cursor")
     assert cursors, body["next"]
     return cursors[0]
 
