@@ -31,9 +31,10 @@ from sqlalchemy.pool import NullPool
 
 from notes.errors import DatabaseUnavailable, NotesError
 from notes.settings import Settings
+from notes.statements import SqliteStatementCache, StatementRunner
 
 T = TypeVar("T")
-Work = Callable[[Connection], T]
+Work = Callable[[StatementRunner], T]
 logger = logging.getLogger(__name__)
 
 # How many queued writes one transaction may take: enough to amortise the commit's
@@ -105,10 +106,14 @@ class AsyncEngineDatabase:
     async def _run(self, work: Work[T]) -> T:
         with translate_database_errors():
             async with asyncio.timeout(self._timeout), self._engine.begin() as connection:
-                return await connection.run_sync(work)
+                return await connection.run_sync(_with_runner, work)
 
     async def close(self) -> None:
         await self._engine.dispose()
+
+
+def _with_runner(connection: Connection, work: Work[T]) -> T:
+    return work(StatementRunner(connection, None))
 
 
 @dataclasses.dataclass(slots=True)
@@ -142,11 +147,11 @@ class _SqliteWorker(threading.Thread):
         self.jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._engine = engine
         self._max_batch = max_batch
-        # Writes need a savepoint each inside a shared transaction, so that one that
-        # fails is undone alone; reads change nothing and share without one.
+        # Writes: a failed batch is retried job by job. Reads change nothing.
         self._isolated = isolated
 
     def run(self) -> None:
+        cache = SqliteStatementCache()
         connection: Connection | None = None
         while True:
             first = self.jobs.get()
@@ -158,12 +163,12 @@ class _SqliteWorker(threading.Thread):
                     batch.append(self.jobs.get_nowait())
                 except queue.Empty:
                     break
-            stop = _STOP in batch
+            stop = any(job is _STOP for job in batch)
             jobs = [job for job in batch if isinstance(job, _Job)]
             try:
                 if connection is None:
                     connection = self._engine.connect()
-                self._run_batch(connection, jobs)
+                self._run_batch(StatementRunner(connection, cache), jobs)
             except Exception as error:
                 for job in jobs:
                     job.settle(error=error)
@@ -176,37 +181,47 @@ class _SqliteWorker(threading.Thread):
         if connection is not None:
             connection.close()
 
-    def _run_batch(self, connection: Connection, jobs: list[_Job]) -> None:
-        if self._isolated and len(jobs) == 1:
-            self._run_alone(connection, jobs[0])
+    def _run_batch(self, runner: StatementRunner, jobs: list[_Job]) -> None:
+        """Run the jobs in one transaction; answer each only after its commit.
+
+        A domain error (404, 412) comes before a job writes anything (see
+        `repository`), so it is that job's answer and the others still commit. Any
+        other failure rolls the whole batch back and each job is run again alone, so
+        that one bad job never takes its neighbours' writes with it.
+        """
+        if len(jobs) == 1:
+            self._run_alone(runner, jobs[0])
             return
         outcomes: list[tuple[Any, BaseException | None]] = []
-        with connection.begin():
+        try:
+            with runner.connection.begin():
+                for job in jobs:
+                    try:
+                        outcomes.append((job.work(runner), None))
+                    except NotesError as refusal:
+                        outcomes.append((None, refusal))
+        except Exception:
+            if not self._isolated:
+                raise
+            logger.warning("a batch of %d writes failed; retrying them one by one", len(jobs))
             for job in jobs:
-                try:
-                    if self._isolated:
-                        with connection.begin_nested():
-                            outcomes.append((job.work(connection), None))
-                    else:
-                        outcomes.append((job.work(connection), None))
-                except Exception as failure:
-                    outcomes.append((None, failure))
-        # Committed: only now may anyone be told their write happened.
+                self._run_alone(runner, job)
+            return
         for job, (result, error) in zip(jobs, outcomes, strict=True):
             job.settle(result, error)
 
     @staticmethod
-    def _run_alone(connection: Connection, job: _Job) -> None:
+    def _run_alone(runner: StatementRunner, job: _Job) -> None:
         try:
-            with connection.begin():
-                result = job.work(connection)
+            with runner.connection.begin():
+                result = job.work(runner)
         except Exception as error:
             job.settle(error=error)
         else:
             job.settle(result)
 
 
-def _sqlite_engine(settings: Settings, *, begin: str) -> Engine:
+def _sqlite_engine(settings: Settings, *, begin: str | None) -> Engine:
     url = make_url(settings.database_url).set(drivername="sqlite")
     if url.database in (None, "", ":memory:"):
         raise ValueError("SQLite needs a file: sqlite+aiosqlite:///path/to/notes.db")
@@ -222,21 +237,29 @@ def _sqlite_engine(settings: Settings, *, begin: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous = {settings.sqlite_synchronous}")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def begin_transaction(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+    if begin is not None:
+
+        @event.listens_for(engine, "begin")
+        def begin_transaction(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
 
     return engine
 
 
 class SqliteDatabase:
-    """One writer thread (BEGIN IMMEDIATE, group commit) and one reader thread (WAL)."""
+    """One writer thread (BEGIN IMMEDIATE, group commit) and one reader thread (WAL).
+
+    Units of work given to `read` must be a single statement (or tolerate seeing
+    commits between their statements): the reader runs in autocommit.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self._timeout = settings.database_timeout
         self._engines = (
             _sqlite_engine(settings, begin="BEGIN IMMEDIATE"),
-            _sqlite_engine(settings, begin="BEGIN"),
+            # Each read is one SELECT: in autocommit it is its own snapshot, and it
+            # spares a BEGIN and a COMMIT per request.
+            _sqlite_engine(settings, begin=None),
         )
         self._writer = _SqliteWorker(
             "notes-sqlite-writer", self._engines[0], max_batch=MAX_WRITE_BATCH, isolated=True

@@ -202,6 +202,22 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
                         **_responses("404", "500", "503"),
                     },
                 },
+                "head": {
+                    "operationId": "headNote",
+                    "summary": "A note's headers (ETag) without its body",
+                    "parameters": [*item_parameters, _ref("IfNoneMatch", "parameters")],
+                    "responses": {
+                        "200": {
+                            "description": "The note exists.",
+                            "headers": {"ETag": _ref("ETag", "headers")},
+                        },
+                        "304": {
+                            "description": "If-None-Match matched.",
+                            "headers": {"ETag": _ref("ETag", "headers")},
+                        },
+                        **_responses("404", "500", "503"),
+                    },
+                },
                 "put": {
                     "operationId": "replaceNote",
                     "summary": "Replace a note (omitted optional fields take their defaults; "
@@ -230,6 +246,32 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
                     "responses": {
                         "204": {"description": "Deleted."},
                         **_responses("404", "412", "500", "503"),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.1 document.",
+                            "content": {JSON: {"schema": {"type": "object"}}},
+                        },
+                        **_responses("500"),
+                    },
+                },
+            },
+            "/docs": {
+                "get": {
+                    "operationId": "docs",
+                    "summary": "Interactive API docs (Swagger UI, served locally)",
+                    "responses": {
+                        "200": {
+                            "description": "An HTML page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        **_responses("500"),
                     },
                 },
             },

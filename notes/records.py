@@ -6,8 +6,6 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from notes.timestamps import format_timestamp
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NoteValues:
@@ -47,13 +45,17 @@ class NoteRecord:
         return f'"{self.id}-{self.version}"'
 
     def to_json(self) -> dict[str, Any]:
-        """The representation of CONTRACT.md, keys in its order."""
+        """The representation of CONTRACT.md, keys in its order.
+
+        Timestamps stay naive UTC datetimes: `responses.dumps` writes them as RFC 3339
+        with `Z` (the same text as `format_timestamp`, formatted by orjson in Rust).
+        """
         return {
             "id": self.id,
             "title": self.title,
             "description": self.description,
-            "created_at": format_timestamp(self.created_at),
+            "created_at": self.created_at,
             "created_by": self.created_by,
             "priority": self.priority,
-            "updated_at": format_timestamp(self.updated_at),
+            "updated_at": self.updated_at,
         }

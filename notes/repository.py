@@ -2,16 +2,21 @@
 
 The functions are synchronous on purpose. The database layer runs them either on
 SQLite's own thread (one hop per request) or through the async engine's ``run_sync``
-(asyncpg, no blocking): one body of logic for both backends.
+(asyncpg, no blocking): one body of logic for both backends. Each statement is built
+once with named parameters (``statements`` says why).
+
+A unit of work that fails with a domain error (404, 412) does so before it writes
+anything: SQLite's group commit relies on that to share one transaction between writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from notes.conditional import require_if_match
@@ -19,6 +24,7 @@ from notes.errors import NoteNotFound
 from notes.listing import ListQuery
 from notes.models import notes_table
 from notes.records import NoteRecord, NoteValues
+from notes.statements import StatementRunner
 from notes.timestamps import utc_now
 
 c = notes_table.c
@@ -32,114 +38,169 @@ NOTE_COLUMNS = (
     c.updated_at,
     c.version,
 )
-SELECT_NOTE = select(*NOTE_COLUMNS)
+STORED_COLUMNS = (
+    "title",
+    "description",
+    "created_at",
+    "created_by",
+    "priority",
+    "title_folded",
+    "description_folded",
+    "updated_at",
+)
+# Bind names differ from column names: SQLAlchemy reserves those for VALUES and SET.
+_STORED = {name: bindparam(f"new_{name}", type_=c[name].type) for name in STORED_COLUMNS}
+
+SELECT_BY_ID = select(*NOTE_COLUMNS).where(c.id == bindparam("note_id"))
+SELECT_BY_ID_FOR_UPDATE = SELECT_BY_ID.with_for_update()
+INSERT_NOTE = insert(notes_table).values(**_STORED, version=1).returning(*NOTE_COLUMNS)
+UPDATE_NOTE = (
+    update(notes_table)
+    .where(c.id == bindparam("note_id"))
+    .values(**_STORED, version=c.version + 1)
+    .returning(*NOTE_COLUMNS)
+)
+DELETE_NOTE = delete(notes_table).where(c.id == bindparam("note_id"))
+PING = select(bindparam("one", type_=Integer))
+# `q` is matched with LIKE; these make `%`, `_` and the escape itself literal.
+LIKE_ESCAPE = "/"
 
 
 def _record(row: Sequence[Any]) -> NoteRecord:
     return NoteRecord(*row)
 
 
-def _stored(values: NoteValues) -> dict[str, Any]:
+def _stored(values: NoteValues, now: Any) -> dict[str, Any]:
     return {
-        "title": values.title,
-        "description": values.description,
-        "created_at": values.created_at,
-        "created_by": values.created_by,
-        "priority": values.priority,
-        "title_folded": values.title.casefold(),
-        "description_folded": values.description.casefold(),
+        "new_title": values.title,
+        "new_description": values.description,
+        "new_created_at": values.created_at,
+        "new_created_by": values.created_by,
+        "new_priority": values.priority,
+        "new_title_folded": values.title.casefold(),
+        "new_description_folded": values.description.casefold(),
+        "new_updated_at": now,
     }
 
 
-def insert_note(connection: Connection, *, fields: dict[str, Any]) -> NoteRecord:
+def insert_note(runner: StatementRunner, *, fields: dict[str, Any]) -> NoteRecord:
     """Create a note from validated fields; `created_at` defaults to now."""
     now = utc_now()
     values = NoteValues(**{"created_at": now, **fields})
-    statement = (
-        insert(notes_table)
-        .values(**_stored(values), updated_at=now, version=1)
-        .returning(*NOTE_COLUMNS)
-    )
-    return _record(connection.execute(statement).one())
+    return _record(runner.fetch(INSERT_NOTE, _stored(values, now))[0])
 
 
-def get_note(connection: Connection, *, note_id: int) -> NoteRecord:
-    row = connection.execute(SELECT_NOTE.where(c.id == note_id)).one_or_none()
-    if row is None:
+def get_note(runner: StatementRunner, *, note_id: int) -> NoteRecord:
+    rows = runner.fetch(SELECT_BY_ID, {"note_id": note_id})
+    if not rows:
         raise NoteNotFound(note_id)
-    return _record(row)
+    return _record(rows[0])
 
 
-def _get_for_update(connection: Connection, note_id: int, if_match: str | None) -> NoteRecord:
+def _get_for_update(runner: StatementRunner, note_id: int, if_match: str | None) -> NoteRecord:
     # FOR UPDATE serialises writers of one note on PostgreSQL; SQLite's writes are
-    # serialised already (one writer, BEGIN IMMEDIATE), and it renders nothing here.
-    row = connection.execute(SELECT_NOTE.where(c.id == note_id).with_for_update()).one_or_none()
-    if row is None:
+    # serialised already (one writer, BEGIN IMMEDIATE), and it renders nothing there.
+    rows = runner.fetch(SELECT_BY_ID_FOR_UPDATE, {"note_id": note_id})
+    if not rows:
         raise NoteNotFound(note_id)
-    current = _record(row)
+    current = _record(rows[0])
     require_if_match(if_match, current.etag)
     return current
 
 
 def update_note(
-    connection: Connection, *, note_id: int, changes: dict[str, Any], if_match: str | None
+    runner: StatementRunner, *, note_id: int, changes: dict[str, Any], if_match: str | None
 ) -> NoteRecord:
     """Apply validated field changes (a PUT's full set, or a merge patch's few).
 
     A change that leaves every field as it was is no change: the note, its ETag and
     its updated_at stay as they are.
     """
-    current = _get_for_update(connection, note_id, if_match)
-    return _store_changes(connection, current, dataclasses.replace(current.values, **changes))
-
-
-def _store_changes(connection: Connection, current: NoteRecord, values: NoteValues) -> NoteRecord:
+    current = _get_for_update(runner, note_id, if_match)
+    values = dataclasses.replace(current.values, **changes)
     if values == current.values:
         return current
-    now = utc_now()
-    statement = (
-        update(notes_table)
-        .where(c.id == current.id)
-        .values(**_stored(values), updated_at=now, version=c.version + 1)
-        .returning(*NOTE_COLUMNS)
-    )
-    return _record(connection.execute(statement).one())
+    params = {**_stored(values, utc_now()), "note_id": note_id}
+    return _record(runner.fetch(UPDATE_NOTE, params)[0])
 
 
-def delete_note(connection: Connection, *, note_id: int, if_match: str | None) -> None:
-    _get_for_update(connection, note_id, if_match)
-    connection.execute(delete(notes_table).where(c.id == note_id))
+def delete_note(runner: StatementRunner, *, note_id: int, if_match: str | None) -> None:
+    _get_for_update(runner, note_id, if_match)
+    runner.execute(DELETE_NOTE, {"note_id": note_id})
 
 
-def list_notes(connection: Connection, *, query: ListQuery) -> list[NoteRecord]:
-    """One page, plus one more note when there is a next page (the caller trims it)."""
-    key = c[query.sort_key]
+@functools.cache
+def _list_statement(
+    sort_key: str,
+    descending: bool,
+    *,
+    by_creator: bool,
+    by_priority: bool,
+    by_text: bool,
+    after: bool,
+) -> Any:
+    """The listing's statement for one combination of options (at most 160 of them)."""
+    key = c[sort_key]
     conditions: list[ColumnElement[bool]] = []
-    if query.created_by is not None:
-        conditions.append(c.created_by == query.created_by)
-    if query.priority is not None:
-        conditions.append(c.priority == query.priority)
-    if query.q is not None:
-        folded = query.q.casefold()
+    if by_creator:
+        conditions.append(c.created_by == bindparam("created_by"))
+    if by_priority:
+        conditions.append(c.priority == bindparam("priority"))
+    if by_text:
+        pattern = bindparam("pattern", type_=c.title_folded.type)
         conditions.append(
             or_(
-                c.title_folded.contains(folded, autoescape=True),
-                c.description_folded.contains(folded, autoescape=True),
+                c.title_folded.like(pattern, escape=LIKE_ESCAPE),
+                c.description_folded.like(pattern, escape=LIKE_ESCAPE),
             )
         )
-    if query.after is not None:
-        value, last_id = query.after.value, query.after.id
-        beyond = key < value if query.descending else key > value
-        if query.sort_key == "id":
+    if after:
+        value = bindparam("after_value", type_=key.type)
+        beyond = key < value if descending else key > value
+        if sort_key == "id":
             conditions.append(beyond)
         else:
-            conditions.append(or_(beyond, and_(key == value, c.id > last_id)))
-    ordering = [key.desc() if query.descending else key.asc()]
-    if query.sort_key != "id":
+            conditions.append(or_(beyond, and_(key == value, c.id > bindparam("after_id"))))
+    ordering = [key.desc() if descending else key.asc()]
+    if sort_key != "id":
         ordering.append(c.id.asc())
-    statement = SELECT_NOTE.where(*conditions).order_by(*ordering).limit(query.limit + 1)
-    return [_record(row) for row in connection.execute(statement)]
+    limit = bindparam("limit", type_=Integer)
+    return select(*NOTE_COLUMNS).where(*conditions).order_by(*ordering).limit(limit)
 
 
-def ping(connection: Connection) -> None:
-    connection.exec_driver_sql("SELECT 1").scalar_one()
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, every character in it literal."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
+def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteRecord]:
+    """One page, plus one more note when there is a next page (the caller trims it)."""
+    statement = _list_statement(
+        query.sort_key,
+        query.descending,
+        by_creator=query.created_by is not None,
+        by_priority=query.priority is not None,
+        by_text=query.q is not None,
+        after=query.after is not None,
+    )
+    params: dict[str, Any] = {"limit": query.limit + 1}
+    if query.created_by is not None:
+        params["created_by"] = query.created_by
+    if query.priority is not None:
+        params["priority"] = query.priority
+    if query.q is not None:
+        params["pattern"] = like_pattern(query.q.casefold())
+    if query.after is not None:
+        params["after_value"] = query.after.value
+        if query.sort_key != "id":
+            params["after_id"] = query.after.id
+    return [_record(row) for row in runner.fetch(statement, params)]
+
+
+def ping(runner: StatementRunner) -> None:
+    runner.fetch(PING, {"one": 1})

@@ -13,13 +13,20 @@ from notes.errors import FieldProblem
 from notes.records import NoteRecord
 
 PROBLEM_JSON = "application/problem+json"
+# Naive datetimes are UTC here; orjson writes them as isoformat() + "Z" would.
+_DUMPS_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
+
+
+def dumps(body: Any) -> bytes:
+    """JSON text of a body, timestamps as RFC 3339 UTC with `Z`."""
+    return orjson.dumps(body, option=_DUMPS_OPTIONS)
 
 
 def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        body=orjson.dumps(body), status=status, headers=headers, content_type="application/json"
+        body=dumps(body), status=status, headers=headers, content_type="application/json"
     )
 
 
