@@ -67,7 +67,7 @@ LIKE_ESCAPE = "/"
 
 
 def _record(row: Sequence[Any]) -> NoteRecord:
-    return NoteRecord(*row)
+    return NoteRecord._make(row)
 
 
 def _stored(values: NoteValues, now: Any) -> dict[str, Any]:

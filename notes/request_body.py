@@ -38,6 +38,14 @@ def _parse_int(text: str) -> int | Decimal:
     return int(text) if len(text) <= _LONGEST_INT else Decimal(text)
 
 
+# Built once: json.loads with hooks would build a decoder per request.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_reject_constant,
+    parse_int=_parse_int,
+)
+
+
 def is_json_media_type(request: web.BaseRequest) -> bool:
     """application/json, application/*+json, or no Content-Type at all (the tutorial's)."""
     if hdrs.CONTENT_TYPE not in request.headers:
@@ -56,12 +64,7 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise MalformedRequest("The body is not UTF-8.") from None
     try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_reject_constant,
-            parse_int=_parse_int,
-        )
+        value = _DECODER.decode(text)
     except _DuplicateKey as duplicate:
         raise ValidationFailed.single(f"$.{duplicate.key}", "appears more than once") from None
     except RecursionError:
