@@ -144,6 +144,14 @@ def test_values_inside_the_bounds_are_accepted_and_stored_exactly(
         ("created_at", "2017-02-30 00:00"),
         ("created_at", "2017-08-23 24:00"),
         ("created_at", "2017-08-23T00:00:00+25:00"),
+        ("created_at", "2017-08-23T00:00:00+24:00"),
+        ("created_at", "2017-08-23T00:00:00-24:00"),
+        ("created_at", "2017-08-23T00:00:00+00:60"),
+        ("created_at", "2017-08-23T00:00:60Z"),
+        ("created_at", "2017-08-23 00:60"),
+        ("created_at", "2017-08-23 00:00:00.1234567"),
+        ("created_at", "2017-08-23T00:00Z"),
+        ("created_at", " 2017-08-23 00:00"),
     ],
     ids=lambda value: (
         str(value)[:16] if not isinstance(value, str) else f"{value[:16]}-{len(value)}"
@@ -208,6 +216,8 @@ def test_every_problem_is_listed(api: Api, owner: str) -> None:
         ("2017-08-23T00:00:00+00:00", datetime(2017, 8, 23, tzinfo=UTC)),
         ("2017-08-23T02:30:00+02:30", datetime(2017, 8, 23, tzinfo=UTC)),
         ("2017-08-22T19:00:00-05:00", datetime(2017, 8, 23, tzinfo=UTC)),
+        ("2017-08-23T23:59:00+23:59", datetime(2017, 8, 23, tzinfo=UTC)),
+        ("2017-08-22T00:01:00-23:59", datetime(2017, 8, 23, tzinfo=UTC)),
         ("2017-08-23T00:00:00.123456Z", datetime(2017, 8, 23, 0, 0, 0, 123456, tzinfo=UTC)),
         ("2017-08-23T00:00:00.5Z", datetime(2017, 8, 23, 0, 0, 0, 500000, tzinfo=UTC)),
         ("2017-08-23 00:00", datetime(2017, 8, 23, tzinfo=UTC)),
