@@ -15,6 +15,16 @@ logger = logging.getLogger(__name__)
 _KEPT_HEADERS = (hdrs.ALLOW,)
 
 
+def _detail(request: web.Request, error: web.HTTPException) -> str:
+    if isinstance(error, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(error.allowed_methods))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+    if isinstance(error, web.HTTPNotFound):
+        return f"There is nothing at {request.path}."
+    # aiohttp's own text says what went wrong (e.g. the body-size limit it enforces).
+    return error.text or error.reason
+
+
 @web.middleware
 async def problem_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
