@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import time
 from typing import Any
 
 Note = dict[str, Any]
@@ -28,8 +29,14 @@ class Ledger:
     # title -> the fields of an unanswered POST
     pending_creates: dict[str, Note] = dataclasses.field(default_factory=dict)
     statuses: collections.Counter[int] = dataclasses.field(default_factory=collections.Counter)
+    # (time.monotonic() when the answer came, its status), for every answer
+    answers: list[tuple[float, int]] = dataclasses.field(default_factory=list)
     acknowledged_writes: int = 0
     transport_errors: int = 0
+
+    def answered(self, status: int) -> None:
+        self.statuses[status] += 1
+        self.answers.append((time.monotonic(), status))
 
     def created(self, body: Note) -> None:
         self.acked[int(body["id"])] = body

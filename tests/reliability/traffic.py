@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
+import time
 
 import aiohttp
 
@@ -28,7 +29,8 @@ class WriteMix:
 
 
 def note_fields(worker: int, sequence: int, rng: random.Random, size: int) -> Note:
-    filler = "".join(rng.choice("abcdefghij ") for _ in range(size))
+    word = "".join(rng.choice("abcdefghij") for _ in range(7)) + " "
+    filler = (word * (size // len(word) + 1))[:size]
     return {
         "title": f"w{worker}-{sequence}",
         "description": f"{worker}/{sequence} {filler}",
@@ -64,7 +66,7 @@ async def write_stream(
             if len(owned) < mix.keep or roll < mix.post:
                 ledger.pending_creates[fields["title"]] = fields
                 async with session.post(f"{base_url}/notes", json=fields) as response:
-                    ledger.statuses[response.status] += 1
+                    ledger.answered(response.status)
                     if response.status != 201:
                         return
                     body = await response.json()
@@ -74,7 +76,7 @@ async def write_stream(
                 note_id = rng.choice(owned)
                 ledger.pending[note_id] = fields
                 async with session.put(f"{base_url}/notes/{note_id}", json=fields) as response:
-                    ledger.statuses[response.status] += 1
+                    ledger.answered(response.status)
                     if response.status != 200:
                         return
                     body = await response.json()
@@ -83,7 +85,7 @@ async def write_stream(
                 note_id = owned.pop(rng.randrange(len(owned)))
                 ledger.pending[note_id] = None
                 async with session.delete(f"{base_url}/notes/{note_id}") as response:
-                    ledger.statuses[response.status] += 1
+                    ledger.answered(response.status)
                     if response.status != 204:
                         return
                 ledger.deleted(note_id)
@@ -123,3 +125,58 @@ async def count_deleted_found(
             if response.status != 404:
                 found += 1
     return found
+
+
+async def seed_notes(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    ledger: Ledger,
+    *,
+    count: int,
+    description_size: int,
+    concurrency: int = 32,
+) -> None:
+    """POST ``count`` notes (acknowledged into ``ledger``), ``concurrency`` at a time."""
+    rng = random.Random(count)
+    bodies = [note_fields(-1, sequence, rng, description_size) for sequence in range(count)]
+    queue = iter(bodies)
+
+    async def post_some() -> None:
+        for fields in queue:
+            async with session.post(f"{base_url}/notes", json=fields) as response:
+                assert response.status == 201, await response.text()
+                ledger.created(await response.json())
+
+    await asyncio.gather(*(post_some() for _ in range(concurrency)))
+
+
+@dataclasses.dataclass
+class ReadLog:
+    # (time.monotonic() when sent, when answered, status or 0 for a transport error)
+    requests: list[tuple[float, float, int]] = dataclasses.field(default_factory=list)
+
+    @property
+    def server_errors(self) -> int:
+        return sum(1 for _sent, _done, status in self.requests if status >= 500)
+
+
+async def read_stream(
+    session: aiohttp.ClientSession,
+    url: str,
+    log: ReadLog,
+    *,
+    stop: asyncio.Event,
+    max_ops: int,
+) -> None:
+    """GET ``url`` again and again until ``stop``, ``max_ops`` or a transport error."""
+    for _ in range(max_ops):
+        if stop.is_set():
+            return
+        sent = time.monotonic()
+        try:
+            async with session.get(url) as response:
+                await response.read()
+                log.requests.append((sent, time.monotonic(), response.status))
+        except TRANSPORT_ERRORS:
+            log.requests.append((sent, time.monotonic(), 0))
+            return
