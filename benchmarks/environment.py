@@ -73,6 +73,14 @@ def machine() -> dict[str, object]:
     }
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages: others' work skews every figure."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except OSError:
+        return None
+
+
 def command_line(argv: Sequence[str] | None) -> list[str]:
     """How this run was started, as a command that repeats it."""
     return [sys.executable, "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import time
 from collections import Counter
@@ -150,6 +151,7 @@ def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Result
             "command": environment.command_line(argv),
             "versions": environment.versions(),
             "machine": environment.machine(),
+            "load_average_before": environment.load_average(),
             "options": options.to_json(),
             "target": {
                 "url": options.url,
@@ -158,6 +160,7 @@ def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Result
             },
         }
     )
+    _warn_if_busy(results.meta["load_average_before"])
     with tempfile.TemporaryDirectory(prefix="notes-bench-") as tmp:
         workdir = Path(tmp)
         if options.ceiling:
@@ -179,4 +182,14 @@ def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Result
             for scenario in options.scenarios:
                 for concurrency in options.concurrency:
                     results.rows.append(measure(options, url, scenario, concurrency, pool))
+    results.meta["load_average_after"] = environment.load_average()
     return results
+
+
+def _warn_if_busy(load: list[float] | None) -> None:
+    cpus = os.cpu_count() or 1
+    if load is not None and load[0] > 0.5:
+        say(
+            f"warning: load average {load[0]:.2f} on {cpus} CPUs before starting: other "
+            "processes are busy, and every figure will be noisy"
+        )
