@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.affinity import parse_cpus, pinned_command
+from benchmarks.environment import load_average, machine, timestamp
 from benchmarks.report import format_ms, format_table
 from benchmarks.seed import SeedError, seed_notes
 from benchmarks.servers import (
@@ -222,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_cpus=args.client_cpus,
     )
     measured: dict[str, list[WrkRun]] = {}
+    load_before = load_average()
     try:
         with tempfile.TemporaryDirectory(prefix="notes-wrk-") as tmp:
             workdir = Path(tmp)
@@ -244,8 +246,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"benchmarks.wrk: {error}", file=sys.stderr)
         return 1
     print(render(measured))
+    print(f"load average before {load_before}, after {load_average()}")
     if args.json_path is not None:
-        data = {name: [dataclasses.asdict(run) for run in runs] for name, runs in measured.items()}
+        data = {
+            "timestamp": timestamp(),
+            "machine": machine(),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+            "runs": {
+                name: [dataclasses.asdict(run) for run in runs] for name, runs in measured.items()
+            },
+        }
         args.json_path.write_text(json.dumps(data, indent=2) + "\n")
     clean = all(
         run.non_2xx_3xx == 0 and run.socket_errors == 0
