@@ -1,0 +1,24 @@
+"""The unit layer's database: the backend under test, migrated, opened the service's way."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from notes.database import Database, open_database
+from notes.migrations import upgrade_database
+from notes.settings import Settings
+
+
+@pytest.fixture
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """A fresh, migrated database, as `open_database` gives it to the app."""
+    if settings.is_sqlite:  # PostgreSQL databases are copies of a migrated template
+        await asyncio.to_thread(upgrade_database, settings.database_url)
+    opened = open_database(settings)
+    try:
+        yield opened
+    finally:
+        await opened.close()
