@@ -98,7 +98,10 @@ class Api:
         all_headers = dict(headers or {})
         if content_type is not None:
             all_headers["Content-Type"] = content_type
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: only a \u escape can carry it
+            body = json.dumps(payload).encode()
         return self.request(method, path, data=body, headers=all_headers)
 
     def create(self, payload: Mapping[str, object]) -> JsonObject:

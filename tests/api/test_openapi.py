@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate
 
 from tests.api.support import INT32_MAX, INT32_MIN, NOTE_KEYS, Api, JsonObject
@@ -315,3 +316,67 @@ def test_docs_are_served_with_every_asset_from_the_service_itself(api: Api) -> N
 
 def test_the_document_is_the_same_on_every_request(api: Api, document: JsonObject) -> None:
     assert api.get("/openapi.json").json() == document
+
+
+# Values at the edges of every rule, where a document and a server most often disagree.
+# (Lone surrogates are left out: I-JSON, RFC 7493, rules them out of interoperable JSON, and
+# test_requests checks that they never make the server fail.)
+EDGE_VALUES: list[tuple[str, object]] = [
+    ("title", ""),
+    ("title", "x" * 200),
+    ("title", "x" * 201),
+    ("title", "\U0001d11e" * 200),
+    ("title", "a\u0000"),
+    ("title", 5),
+    ("description", "d" * 10_000),
+    ("description", "d" * 10_001),
+    ("description", None),
+    ("created_by", "c" * 100),
+    ("created_by", "c" * 101),
+    ("priority", INT32_MAX),
+    ("priority", INT32_MAX + 1),
+    ("priority", INT32_MIN - 1),
+    ("priority", 4.0),
+    ("priority", 4.5),
+    ("priority", 1e2),
+    ("priority", True),
+    ("priority", "4"),
+    ("priority", None),
+    ("created_at", None),
+    ("created_at", "2017-08-23 00:00"),
+    ("created_at", "2016-02-29 00:00"),
+    ("created_at", "2017-02-29 00:00"),
+    ("created_at", "2017-02-29T00:00:00Z"),
+    ("created_at", "2017-04-31 00:00"),
+    ("created_at", "2017-08-23 24:00"),
+    ("created_at", "2017-08-23T00:00:00"),
+    ("created_at", "2017-08-23t00:00:00z"),
+    ("created_at", "2017-08-23T00:00:00.1234567Z"),
+    ("created_at", "2016-12-31T23:59:60Z"),
+    ("created_at", "0001-01-01T00:00:00Z"),
+    ("created_at", "0001-01-01T00:00:00+01:00"),
+    ("created_at", "9999-12-31T23:59:59Z"),
+    ("created_at", "9999-12-31T23:59:59-01:00"),
+    ("created_at", "0000-01-01 00:00"),
+    ("id", 1),
+]
+
+
+def validator_for(document: JsonObject, pointer: str) -> OAS31Validator:
+    return OAS31Validator({**document, "$ref": pointer}, format_checker=oas31_format_checker)
+
+
+@pytest.mark.parametrize(("field", "value"), EDGE_VALUES, ids=lambda value: repr(value)[:24])
+def test_the_server_accepts_exactly_what_the_document_declares_valid(
+    api: Api, owner: str, document: JsonObject, field: str, value: object
+) -> None:
+    body = {"title": "edge", "created_by": owner, field: value}
+    pointer = "#/paths/~1notes/post/requestBody/content/application~1json/schema"
+    declared_valid = validator_for(document, pointer).is_valid(body)
+    response = api.send_json("POST", "/notes", body)
+    assert response.status_code in {201, 422}, response.text
+    accepted = response.status_code == 201
+    assert accepted == declared_valid, (
+        f"the document says {body!r} is {'valid' if declared_valid else 'invalid'}, "
+        f"the server answered {response.status_code}: {response.text[:300]}"
+    )
