@@ -164,7 +164,10 @@ class _SqliteWorker(threading.Thread):
                 except queue.Empty:
                     break
             stop = any(job is _STOP for job in batch)
-            jobs = [job for job in batch if isinstance(job, _Job)]
+            # A caller that gave up (timeout, disconnect) was answered already: skip its
+            # job rather than commit a write nobody is told about. (done() read from
+            # this thread may be stale; then the job merely runs.)
+            jobs = [job for job in batch if isinstance(job, _Job) and not job.future.done()]
             try:
                 if connection is None:
                     connection = self._engine.connect()
@@ -189,6 +192,8 @@ class _SqliteWorker(threading.Thread):
         other failure rolls the whole batch back and each job is run again alone, so
         that one bad job never takes its neighbours' writes with it.
         """
+        if not jobs:
+            return
         if len(jobs) == 1:
             self._run_alone(runner, jobs[0])
             return
