@@ -388,7 +388,8 @@ def test_patch_accepts_exactly_what_the_document_declares_valid(
 ) -> None:
     note = api.create({"title": "edge", "created_by": owner})
     path = item_path(document).replace("~", "~0").replace("/", "~1")
-    pointer = f"#/paths/{quote(path)}/patch/requestBody/content/application~1merge-patch+json/schema"
+    media_type = "application~1merge-patch+json"
+    pointer = f"#/paths/{quote(path)}/patch/requestBody/content/{media_type}/schema"
     body = {field: value}
     declared_valid = validator_for(document, pointer).is_valid(body)
     response = api.send_json(
