@@ -14,16 +14,18 @@ TUTORIAL = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)"
     r"(?:\.(?P<fraction>[0-9]{1,6}))?"
 )
-# The tutorial's form for the OpenAPI document (ECMA-262 syntax), as tight as a pattern
-# can be: years 0001-9999, real months, days by month (29 February in any year), 24 h.
+# The tutorial's form for the OpenAPI document (ECMA-262 syntax), exact: years 0001-9999,
+# days by month, 29 February in leap years only (the Gregorian rule), a 24-hour clock.
 _YEAR = r"(?:000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})"
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
 _MONTH_DAY = (
     r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
     r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
-    r"|02-(?:0[1-9]|1[0-9]|2[0-9]))"
+    r"|02-(?:0[1-9]|1[0-9]|2[0-8]))"
 )
+_DATE = f"(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)"
 _TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?"
-TUTORIAL_PATTERN = f"^{_YEAR}-{_MONTH_DAY} {_TIME}$"
+TUTORIAL_PATTERN = f"^{_DATE} {_TIME}$"
 
 
 class TimestampError(ValueError):
