@@ -195,6 +195,7 @@ async def test_largest_id_is_an_ordinary_404(client: TestClient[Any, Any]) -> No
 async def test_unknown_path_is_problem_json(client: TestClient[Any, Any]) -> None:
     body = await problem(await client.get("/nothing/here"), 404)
     assert body["title"] == "Not Found"
+    assert body["detail"]
     assert set(body) == {"type", "title", "status", "detail"}
 
 
@@ -202,6 +203,7 @@ async def test_method_not_allowed(client: TestClient[Any, Any]) -> None:
     response = await client.delete("/notes")
     body = await problem(response, 405)
     assert body["title"] == "Method Not Allowed"
+    assert body["detail"]
     assert set(response.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}
     item = await client.post("/notes/1", json={})
     await problem(item, 405)

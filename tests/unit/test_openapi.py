@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from notes.cli import build_parser, main
 from notes.openapi import build_openapi
 from notes.schemas import (
+    STORABLE_TEXT_PATTERN,
     Health,
     Note,
     NoteInput,
@@ -28,7 +29,7 @@ from notes.settings import Settings
 from notes.timestamps import TUTORIAL_PATTERN
 
 REF = "#/components/schemas/{model}"
-TEXT_PATTERN = "^[^\\u0000\\uD800-\\uDFFF]*$"
+TEXT_PATTERN = STORABLE_TEXT_PATTERN
 INT32 = {"type": "integer", "minimum": -2147483648, "maximum": 2147483647}
 
 
@@ -375,16 +376,18 @@ def test_problem_schemas(document: dict[str, Any]) -> None:
     assert schemas["Health"]["properties"]["status"]["const"] == "ok"
 
 
-def test_text_pattern_means_what_the_validator_does(document: dict[str, Any]) -> None:
-    pattern = re.compile(
-        document["components"]["schemas"]["Note"]["properties"]["title"]["pattern"]
-        .replace("\\u0000", "\\x00")
+def test_text_pattern_refuses_nul(document: dict[str, Any]) -> None:
+    pattern = document["components"]["schemas"]["Note"]["properties"]["title"]["pattern"]
+    assert pattern == STORABLE_TEXT_PATTERN
+    compiled = re.compile(
+        pattern.replace("\\u0000", "\\x00")
         .replace("\\uD800", "\\ud800")
         .replace("\\uDFFF", "\\udfff")
     )
-    assert pattern.search("plain 𝄞")
-    assert not pattern.search("a\x00b")
-    assert not pattern.search("a\ud800b")
+    assert compiled.search("plain 𝄞 text")
+    assert compiled.search("")
+    assert not compiled.search("a\x00b")
+    assert not compiled.search("\x00")
 
 
 async def test_served_document_is_the_built_one(

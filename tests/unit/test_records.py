@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 import orjson
@@ -56,7 +55,7 @@ def test_representation_on_the_wire() -> None:
     ],
 )
 def test_timestamps_on_the_wire(created_at: datetime, text: str) -> None:
-    response = note_response(dataclasses.replace(RECORD, created_at=created_at))
+    response = note_response(RECORD._replace(created_at=created_at))
     assert isinstance(response.body, bytes)
     assert orjson.loads(response.body)["created_at"] == text
 
@@ -67,12 +66,12 @@ def test_to_json_does_not_leak_the_version() -> None:
 
 def test_etag() -> None:
     assert RECORD.etag == '"1-1"'
-    assert dataclasses.replace(RECORD, version=2).etag == '"1-2"'
-    assert dataclasses.replace(RECORD, id=12, version=34).etag == '"12-34"'
+    assert RECORD._replace(version=2).etag == '"1-2"'
+    assert RECORD._replace(id=12, version=34).etag == '"12-34"'
     # derived from stored state only: an equal record has an equal tag
-    assert dataclasses.replace(RECORD).etag == RECORD.etag
+    assert RECORD._replace().etag == RECORD.etag
     # the version is what changes it, not the other fields
-    assert dataclasses.replace(RECORD, title="other").etag == RECORD.etag
+    assert RECORD._replace(title="other").etag == RECORD.etag
 
 
 def test_values() -> None:
@@ -86,7 +85,7 @@ def test_values() -> None:
 
 
 def test_records_are_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         RECORD.title = "x"  # type: ignore[misc]
 
 

@@ -180,9 +180,41 @@ def test_huge_numbers_are_out_of_range(number: bytes, message: str) -> None:
     assert caught.value.problems == [FieldProblem("$.priority", message)]
 
 
-@pytest.mark.parametrize("opening", [b"[", b'{"a": '])
-def test_deep_nesting_is_a_bad_request(opening: bytes) -> None:
-    assert malformed(opening * 100_000) == "The JSON body is nested too deeply."
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * DEEP,
+        b"[" * DEEP + b"]" * (DEEP - 1),
+        b'{"a": ' * DEEP,
+        b"[" * DEEP + b"]" * (DEEP - 1) + b"}",
+        b'{"title": "]]]", "a": ' + b"[" * DEEP,
+    ],
+)
+def test_deep_unbalanced_nesting_is_a_bad_request(raw: bytes) -> None:
+    assert malformed(raw) == "The body is not valid JSON: its brackets do not balance."
+
+
+def test_deep_balanced_nesting_breaks_the_rules() -> None:
+    assert invalid(b"[" * DEEP + b"]" * DEEP) == [FieldProblem("$", "must be a JSON object")]
+    assert invalid(b" \n" + b"[" * DEEP + b"]" * DEEP) == [
+        FieldProblem("$", "must be a JSON object")
+    ]
+    nested = b'{"a": ' + b"[" * DEEP + b"]" * DEEP + b"}"
+    expected = [FieldProblem("$", "nests too deeply: the fields of a note are not containers")]
+    assert invalid(nested) == expected
+    assert invalid(b'\n {"a": "[[[", "b": ' + b"[" * DEEP + b"]" * DEEP + b"}") == expected
+
+
+@pytest.mark.xfail(
+    reason="BUG: deeply nested JSON with balanced brackets but a syntax error is taken for "
+    "JSON (422) where malformed JSON must be 400",
+    strict=True,
+)
+def test_deep_malformed_json_is_a_bad_request() -> None:
+    assert malformed(b"[" * DEEP + b"]" * DEEP + b"x").startswith("The body is not valid JSON")
 
 
 def test_moderate_nesting_reaches_the_rules() -> None:
@@ -210,58 +242,57 @@ async def post(client: TestClient[Any, Any], body: bytes, content_type: str | No
     return response.status, response.content_type, await response.json()
 
 
-@pytest.mark.parametrize(
-    "content_type",
-    [
-        None,
-        "application/json",
-        "application/json; charset=utf-8",
-        "application/merge-patch+json",
-        "application/vnd.x+json",
-    ],
-)
-async def test_json_types_create(client: TestClient[Any, Any], content_type: str | None) -> None:
-    status, media, body = await post(client, VALID, content_type)
-    assert (status, media) == (201, "application/json")
-    assert body["title"] == "t"
+JSON_TYPES = [
+    None,
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/merge-patch+json",
+    "application/vnd.x+json",
+]
+OTHER_TYPES = ["text/plain", "application/xml", "multipart/form-data; boundary=x"]
+BODIES = [
+    (b"", 400),
+    (b"\xff", 400),
+    (b"{", 400),
+    (b'{"priority": NaN}', 400),
+    (b'{"priority": Infinity, "title": "t", "created_by": "me"}', 400),
+    (b'{"a": 1, "a": 1}', 422),
+    (b"[]", 422),
+    (b'{"title": "t", "created_by": "me", "priority": 1' + b"0" * 400 + b"}", 422),
+    (b'{"title": "t", "created_by": "me", "priority": 1' + b"0" * 4999 + b"}", 422),
+    (b"[" * 50_000 + b"]" * 50_000, 422),
+    (b'{"title": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", 422),
+    (b"[" * 50_000, 400),
+]
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/xml", "multipart/form-data; boundary=x"]
-)
-async def test_other_types_are_415(client: TestClient[Any, Any], content_type: str) -> None:
-    status, media, body = await post(client, VALID, content_type)
-    assert (status, media) == (415, PROBLEM_JSON)
-    assert body["status"] == 415
-    assert body["title"] == "Unsupported Media Type"
-    assert body["detail"] == f"Send the body as application/json, not {content_type.split(';')[0]}."
-    assert (await client.get("/notes")).status == 200
+async def test_media_types_through_http(client: TestClient[Any, Any]) -> None:
+    for content_type in JSON_TYPES:
+        status, media, body = await post(client, VALID, content_type)
+        assert (status, media) == (201, "application/json"), content_type
+        assert body["title"] == "t"
+    for content_type in OTHER_TYPES:
+        status, media, body = await post(client, VALID, content_type)
+        assert (status, media) == (415, PROBLEM_JSON), content_type
+        assert body["status"] == 415
+        assert body["title"] == "Unsupported Media Type"
+        assert body["detail"] == (
+            f"Send the body as application/json, not {content_type.split(';')[0]}."
+        )
+    listing = await (await client.get("/notes")).json()
+    assert len(listing["notes"]) == len(JSON_TYPES)
+
+
+async def test_bodies_through_http(client: TestClient[Any, Any]) -> None:
+    for body, status in BODIES:
+        got, media, problem = await post(client, body, "application/json")
+        assert (got, media) == (status, PROBLEM_JSON), body[:40]
+        assert problem["status"] == status
+        assert set(problem) == (
+            {"type", "title", "status", "detail"} | ({"errors"} if status == 422 else set())
+        )
     listing = await (await client.get("/notes")).json()
     assert listing["notes"] == []
-
-
-@pytest.mark.parametrize(
-    ("body", "status"),
-    [
-        (b"", 400),
-        (b"\xff", 400),
-        (b"{", 400),
-        (b'{"priority": NaN}', 400),
-        (b'{"priority": Infinity, "title": "t", "created_by": "me"}', 400),
-        (b'{"a": 1, "a": 1}', 422),
-        (b"[]", 422),
-        (b'{"title": "t", "created_by": "me", "priority": 1' + b"0" * 400 + b"}", 422),
-        (b'{"title": "t", "created_by": "me", "priority": 1' + b"0" * 4999 + b"}", 422),
-        (b"[" * 50_000 + b"]" * 50_000, 400),
-    ],
-)
-async def test_bodies_through_http(client: TestClient[Any, Any], body: bytes, status: int) -> None:
-    got, media, problem = await post(client, body, "application/json")
-    assert (got, media) == (status, PROBLEM_JSON)
-    assert problem["status"] == status
-    assert set(problem) == (
-        {"type", "title", "status", "detail"} | ({"errors"} if status == 422 else set())
-    )
 
 
 async def test_body_over_the_limit_is_413(aiohttp_client: AiohttpClient, database_url: str) -> None:
