@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import hypothesis.core
 import pytest
+from hypothesis.vendor.pretty import RepresentationPrinter
 
 from tests.property.service import LiveService
+
+
+@pytest.fixture(autouse=True)
+def readable_failing_examples(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Print falsifying examples in full.
+
+    schemathesis' pytest plugin replaces Hypothesis' printer, for every test in the
+    process, with one that prints nothing (it is faster for schemathesis' own runs), so a
+    failure here would read ``bodies=,``. The real printer is put back for these tests.
+    """
+    monkeypatch.setattr(hypothesis.core, "RepresentationPrinter", RepresentationPrinter)
 
 
 @pytest.fixture

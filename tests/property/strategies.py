@@ -24,6 +24,8 @@ from tests.property.model import (
 TRICKY = (
     "aAbB%_\\ßsS\u0130i\u0131\u03a3\u03c3\u03c2kK\u212a\u00e9\u0301\U0001f600\U0001d518 \t\n\"'"
 )
+# Characters with a meaning in LIKE (and its usual escapes), GLOB or regular expressions.
+METACHARACTERS = "%_\\/!^*?.[]$"
 TEXT_CHARACTERS = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
 TIE_PRONE_CREATORS = ("alice", "Alice", "bob", "ß")
 TIE_PRONE_INSTANTS = (
@@ -158,13 +160,22 @@ def unrepresentable_timestamps(draw: st.DrawFn) -> str:
 # Small bodies whose sort keys tie often: what keyset pagination finds hardest.
 tie_prone_bodies: st.SearchStrategy[Body] = st.fixed_dictionaries(
     {
-        "title": st.text(st.sampled_from("aAß%_"), min_size=1, max_size=2),
+        "title": st.text(st.sampled_from("aAß%_\\/"), min_size=1, max_size=2),
         "created_by": st.sampled_from(TIE_PRONE_CREATORS),
     },
     optional={
         "priority": st.sampled_from((INT32_MIN, 0, INT32_MAX)),
         "created_at": st.sampled_from(TIE_PRONE_INSTANTS).flatmap(timestamp_forms),
     },
+)
+
+
+CASE_CHANGES: tuple[Callable[[str], str], ...] = (
+    str.upper,
+    str.swapcase,
+    str.casefold,
+    str.lower,
+    str,
 )
 
 
@@ -175,16 +186,27 @@ def _pieces(draw: st.DrawFn, notes: Sequence[Note]) -> str:
     source = draw(st.sampled_from([note.fields.title, note.fields.description or "-"]))
     start = draw(st.integers(0, len(source) - 1))
     end = draw(st.integers(start + 1, min(len(source), start + 8)))
-    case: Callable[[str], str] = draw(
-        st.sampled_from([str.upper, str.swapcase, str.casefold, str.lower, str])
-    )
+    case = draw(st.sampled_from(CASE_CHANGES))
     return case(source[start:end])
 
 
+@st.composite
+def _wildcard_probes(draw: st.DrawFn, notes: Sequence[Note]) -> str:
+    """A piece of a note with one character swapped for a metacharacter (of LIKE, GLOB or
+    a regex): found only by a server that reads it as a wildcard, unless really there."""
+    piece = draw(_pieces(notes))
+    at = draw(st.integers(0, len(piece)))
+    wildcard = draw(st.sampled_from(METACHARACTERS))
+    return piece[:at] + wildcard + piece[at + 1 :]
+
+
 def queries(notes: Sequence[Note]) -> st.SearchStrategy[str]:
-    """Search text: a piece of a note in another case, or tricky text (``%``, ``_``, ...)."""
-    tricky = st.text(st.sampled_from(TRICKY), min_size=1, max_size=3)
-    return _pieces(notes) | tricky if notes else tricky
+    """Search text: a piece of a note in another case, the same with a metacharacter in it,
+    or tricky text."""
+    tricky = st.text(st.sampled_from(TRICKY + METACHARACTERS), min_size=1, max_size=3)
+    if not notes:
+        return tricky
+    return st.one_of(_pieces(notes), _wildcard_probes(notes), tricky)
 
 
 def listing_queries(notes: Sequence[Note]) -> st.SearchStrategy[ListingQuery]:

@@ -28,7 +28,7 @@ def test_listings_agree_with_the_model(
             doc = assert_note_reply(reply, 201)
             model.add(note_from_reply(doc, assert_strong_etag(reply.headers.get("ETag"))))
         notes = sorted(model.notes.values(), key=lambda note: note.id)
-        for query in data.draw(st.lists(gen.listing_queries(notes), min_size=1, max_size=5)):
+        for query in data.draw(st.lists(gen.listing_queries(notes), min_size=1, max_size=8)):
             expected = [note.representation() for note in query.expected(model)]
             got = walk(service, query.params(), limit=query.page_size, expected=len(expected))
             assert got == expected, f"GET /notes {query}"

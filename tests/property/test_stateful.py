@@ -393,7 +393,10 @@ class NotesMachine(RuleBasedStateMachine):
 
 
 def test_notes_state_machine(make_database_url: Callable[[], str]) -> None:
-    def machine() -> NotesMachine:
-        return NotesMachine(make_database_url())
+    class OnFreshDatabase(NotesMachine):
+        """One fresh database per example, so that each run (and its replays) starts empty."""
 
-    run_state_machine_as_test(machine, settings=server_settings(0.5))
+        def __init__(self) -> None:
+            super().__init__(make_database_url())
+
+    run_state_machine_as_test(OnFreshDatabase, settings=server_settings(0.5))
