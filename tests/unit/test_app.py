@@ -187,19 +187,13 @@ async def test_bad_ids_are_404(client: TestClient[Any, Any]) -> None:
     assert (await client.get("/notes/1")).status == 200
 
 
-async def test_largest_id_is_an_ordinary_404(client: TestClient[Any, Any]) -> None:
+async def test_routing(client: TestClient[Any, Any]) -> None:
     body = await problem(await client.get("/notes/9223372036854775807"), 404)
     assert body["detail"] == "There is no note 9223372036854775807."
-
-
-async def test_unknown_path_is_problem_json(client: TestClient[Any, Any]) -> None:
     body = await problem(await client.get("/nothing/here"), 404)
     assert body["title"] == "Not Found"
     assert body["detail"]
     assert set(body) == {"type", "title", "status", "detail"}
-
-
-async def test_method_not_allowed(client: TestClient[Any, Any]) -> None:
     response = await client.delete("/notes")
     body = await problem(response, 405)
     assert body["title"] == "Method Not Allowed"
@@ -217,9 +211,6 @@ async def test_method_not_allowed(client: TestClient[Any, Any]) -> None:
     health = await client.post("/health")
     await problem(health, 405)
     assert set(health.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD"}
-
-
-async def test_health(client: TestClient[Any, Any]) -> None:
     response = await client.get("/health")
     assert response.status == 200
     assert response.content_type == JSON

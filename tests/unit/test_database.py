@@ -87,9 +87,7 @@ async def test_insert_and_get(database: Database) -> None:
     assert before <= note.updated_at <= after
     assert note.updated_at.tzinfo is None
     assert await get(database, 1) == note
-
-
-async def test_created_at_defaults_to_now(database: Database) -> None:
+    # created_at defaults to the time of creation
     before = utc_now()
     note = await insert(database)
     assert before <= note.created_at <= utc_now()
@@ -116,11 +114,17 @@ async def test_values_survive_the_round_trip(database: Database) -> None:
     assert (await get(database, top.id)).priority == 2147483647
 
 
-async def test_get_missing(database: Database) -> None:
+async def test_missing_notes(database: Database) -> None:
     with pytest.raises(NoteNotFound) as caught:
         await get(database, 1)
     assert caught.value.status == 404
     assert caught.value.detail == "There is no note 1."
+    with pytest.raises(NoteNotFound):
+        await update(database, 1, title="x")
+    with pytest.raises(NoteNotFound):
+        await update(database, 5, if_match='"5-1"', title="x")
+    with pytest.raises(NoteNotFound):
+        await delete(database, 5, if_match="*")
 
 
 async def test_update(database: Database) -> None:
@@ -133,16 +137,12 @@ async def test_update(database: Database) -> None:
     assert changed.description == note.description
     assert changed.updated_at >= note.updated_at
     assert await get(database, note.id) == changed
-
-
-async def test_update_bumps_updated_at(database: Database) -> None:
+    # every change moves updated_at on
     note = await insert(database)
     await asyncio.sleep(0.002)
     changed = await update(database, note.id, description="d")
     assert changed.updated_at > note.updated_at
-
-
-async def test_no_op_update_keeps_version_and_updated_at(database: Database) -> None:
+    # a change that changes nothing is no change
     note = await insert(database, title="same", priority=3)
     await asyncio.sleep(0.002)
     same = await update(database, note.id, title="same", priority=3, description="")
@@ -150,11 +150,6 @@ async def test_no_op_update_keeps_version_and_updated_at(database: Database) -> 
     nothing = await update(database, note.id)
     assert nothing == note
     assert await get(database, note.id) == note
-
-
-async def test_update_missing(database: Database) -> None:
-    with pytest.raises(NoteNotFound):
-        await update(database, 1, title="x")
 
 
 async def test_if_match(database: Database) -> None:
@@ -179,13 +174,6 @@ async def test_if_match(database: Database) -> None:
         await get(database, note.id)
 
 
-async def test_missing_note_is_404_before_412(database: Database) -> None:
-    with pytest.raises(NoteNotFound):
-        await update(database, 5, if_match='"5-1"', title="x")
-    with pytest.raises(NoteNotFound):
-        await delete(database, 5, if_match="*")
-
-
 async def test_delete(database: Database) -> None:
     keep = await insert(database, title="keep")
     gone = await insert(database, title="gone")
@@ -204,10 +192,6 @@ async def test_ids_are_never_reused(database: Database) -> None:
     await delete(database, 4)
     await delete(database, 2)
     assert (await insert(database)).id == 5
-
-
-async def test_ping(database: Database) -> None:
-    await database.read(repository.ping)
 
 
 # -- listing -----------------------------------------------------------------------------
