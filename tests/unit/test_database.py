@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from multidict import MultiDict
-from sqlalchemy import Connection
+from sqlalchemy import Connection, exc
 
 from notes import repository
-from notes.database import Database, SqliteDatabase, open_database
+from notes.database import Database, SqliteDatabase, open_database, translate_database_errors
 from notes.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
 from notes.listing import SORT_VALUES, encode_cursor, parse_list_query
 from notes.migrations import upgrade_database
@@ -533,3 +533,49 @@ async def test_sqlite_set_up_for_a_server(tmp_path: Path) -> None:
             assert await opened.read(pragmas) == ("wal", 1500, code)
         finally:
             await opened.close()
+
+
+class _DriverError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        exc.OperationalError("SELECT 1", {}, _DriverError("gone")),
+        exc.InterfaceError("SELECT 1", {}, _DriverError("closed")),
+        exc.TimeoutError("pool exhausted"),
+        ConnectionRefusedError(111, "refused"),
+        OSError("no route"),
+        TimeoutError(),
+        exc.DBAPIError("SELECT 1", {}, _DriverError("reset"), connection_invalidated=True),
+    ],
+)
+def test_unreachable_errors_become_503(error: Exception) -> None:
+    with pytest.raises(DatabaseUnavailable) as caught, translate_database_errors():
+        raise error
+    assert caught.value.__cause__ is error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        exc.IntegrityError("INSERT", {}, _DriverError("duplicate")),
+        exc.DBAPIError("SELECT 1", {}, _DriverError("bad"), connection_invalidated=False),
+        exc.ProgrammingError("SELEC", {}, _DriverError("syntax")),
+        RuntimeError("a bug"),
+        ValueError("a bug"),
+        NoteNotFound(1),
+        PreconditionFailed(),
+    ],
+)
+def test_other_errors_pass_through(error: Exception) -> None:
+    with pytest.raises(type(error)) as caught, translate_database_errors():
+        raise error
+    assert caught.value is error
+
+
+def test_nothing_to_translate() -> None:
+    with translate_database_errors():
+        value = 1
+    assert value == 1
