@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -95,6 +96,31 @@ class ServerProcess:
             if "address already in use" not in self.log_tail().lower():
                 break
         raise ServerFailed(f"the server did not start:\n{self.log_tail()}")
+
+    def start_blocking(self) -> None:
+        """``start`` for synchronous fixtures (outside any event loop)."""
+        for _attempt in range(START_ATTEMPTS):
+            self._spawn()
+            if self._wait_ready_blocking():
+                return
+            if "address already in use" not in self.log_tail().lower():
+                break
+        raise ServerFailed(f"the server did not start:\n{self.log_tail()}")
+
+    def _wait_ready_blocking(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return True
+            time.sleep(0.05)
+        self.kill()
+        return False
 
     async def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT
