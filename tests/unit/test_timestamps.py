@@ -204,3 +204,46 @@ def test_offset_sign_matters() -> None:
     assert plus == datetime(2017, 8, 23, 12, tzinfo=timezone(timedelta(hours=2))).astimezone(
         UTC
     ).replace(tzinfo=None)
+
+
+def _accepted(text: str) -> bool:
+    try:
+        parse_timestamp(text)
+    except TimestampError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "year", ["0000", "0001", "0004", "0100", "0400", "1900", "2000", "2016", "2017", "2100", "9999"]
+)
+def test_document_pattern_and_parser_agree_on_dates(year: str) -> None:
+    """The OpenAPI pattern of the tutorial form accepts exactly the dates the server does."""
+    pattern = re.compile(TUTORIAL_PATTERN)
+    for month in range(14):
+        for day in range(33):
+            text = f"{year}-{month:02d}-{day:02d} 12:30"
+            assert bool(pattern.search(text)) is _accepted(text), text
+
+
+@pytest.mark.parametrize(
+    "time",
+    [
+        "00:00",
+        "23:59",
+        "24:00",
+        "23:60",
+        "00:00:00",
+        "23:59:59",
+        "23:59:60",
+        "12:00:00.1",
+        "12:00:00.123456",
+        "12:00:00.1234567",
+        "12:00:",
+        "1:00",
+        "12:00:00.",
+    ],
+)
+def test_document_pattern_and_parser_agree_on_times(time: str) -> None:
+    text = f"2017-08-23 {time}"
+    assert bool(re.search(TUTORIAL_PATTERN, text)) is _accepted(text), text
