@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.property import strategies as gen
@@ -12,6 +13,7 @@ from tests.property.budget import server_settings
 from tests.property.checks import assert_note_reply, assert_problem
 from tests.property.model import (
     Body,
+    Timestamp,
     assert_strong_etag,
     fields_after_put,
     fields_for_create,
@@ -37,7 +39,20 @@ def _expected(doc: dict[str, Any], body: Body, *, created_at: str | None = None)
     }
 
 
-@server_settings(1.0, shared_fixture=True)
+# The tutorial's own POST and PUT bodies, sent with no Content-Type as its client does.
+TUTORIAL_CREATED_AT = Timestamp("2017-08-23 00:00", datetime(2017, 8, 23, tzinfo=UTC))
+TUTORIAL_POST = {
+    "title": "note two",
+    "created_at": TUTORIAL_CREATED_AT,
+    "created_by": "apcelent",
+    "description": "sample notes",
+    "priority": 4,
+}
+TUTORIAL_PUT = {**TUTORIAL_POST, "title": "note edit", "description": "sample notes edit"}
+
+
+@server_settings(2.0, shared_fixture=True)
+@example(body=TUTORIAL_POST, replacement=TUTORIAL_PUT, content_type=None, ensure_ascii=True)
 @given(
     body=gen.create_bodies,
     replacement=gen.put_bodies,
