@@ -5,8 +5,10 @@ the examples, coverage and fuzzing phases, and then in the stateful phase that f
 document's links from ``POST /notes`` to the item operations. The only built-in check left
 off is ``max_response_time``: it needs a time limit, and this suite makes no timing claims.
 
-Bounded for CI (about a couple of minutes on 2 cores); ``NOTES_SCHEMATHESIS_EXAMPLES``
-raises the number of fuzzed examples per operation for a thorough run.
+Bounded for CI (well under two minutes on 2 cores): 100 examples per operation and phase,
+50 stateful scenarios; ``HYPOTHESIS_PROFILE=thorough`` multiplies both by ten, and
+``NOTES_SCHEMATHESIS_EXAMPLES`` sets the base number. Derandomization and the example
+database follow the loaded Hypothesis profile (``ci`` is derandomized, with no database).
 """
 
 from __future__ import annotations
@@ -21,9 +23,26 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100"))
+SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
+MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100")) * SCALE
 STATEFUL_EXAMPLES = max(MAX_EXAMPLES // 2, 10)
-STEPS = 12
+STEPS = 12 * SCALE
+
+
+def bounded(**overrides: Any) -> hypothesis.settings:
+    """The loaded profile's settings, bounded for HTTP round trips.
+
+    Every health check is off: they time generation against wall-clock limits or count
+    filtered examples, and here each example is a network call to a server whose own
+    state grows; neither says anything about the API.
+    """
+    return hypothesis.settings(
+        hypothesis.settings.default,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        print_blob=False,
+        **overrides,
+    )
 
 
 # 412 is the right answer to a well-formed If-Match that names another ETag: the document
@@ -92,13 +111,7 @@ def _node_id_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @schema.parametrize()
-@hypothesis.settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(hypothesis.HealthCheck),
-    derandomize=True,
-    database=None,
-)
+@bounded(max_examples=MAX_EXAMPLES)
 def test_every_operation_conforms(case: Case[Any]) -> None:
     case.call_and_validate()
 
@@ -123,16 +136,7 @@ def test_stateful_sequences_follow_the_links(api_schema: BaseSchema) -> None:
                 raise
 
     try:
-        Workflow.run(
-            settings=hypothesis.settings(
-                max_examples=STATEFUL_EXAMPLES,
-                stateful_step_count=STEPS,
-                deadline=None,
-                suppress_health_check=list(hypothesis.HealthCheck),
-                derandomize=True,
-                database=None,
-            )
-        )
+        Workflow.run(settings=bounded(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STEPS))
     except hypothesis.errors.Flaky:
         # The server's state moves on between scenarios (new ids, notes others deleted), so
         # Hypothesis cannot always replay a scenario step for step. That alone is no failure:
