@@ -11,7 +11,7 @@ import pytest
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate
 
-from tests.api.support import INT32_MAX, INT32_MIN, NOTE_KEYS, Api, JsonObject
+from tests.api.support import INT32_MAX, INT32_MIN, NOTE_KEYS, Api, JsonObject, unique
 
 ITEM_PATH = re.compile(r"^/notes/\{([^}]+)\}$")
 ERRORS_BY_OPERATION: dict[tuple[str, str], set[str]] = {
@@ -400,4 +400,49 @@ def test_patch_accepts_exactly_what_the_document_declares_valid(
     assert accepted == declared_valid, (
         f"the document says {body!r} is {'valid' if declared_valid else 'invalid'}, "
         f"the server answered {response.status_code}: {response.text[:300]}"
+    )
+
+
+QUERY_EDGES: list[tuple[str, str]] = [
+    ("limit", "0"),
+    ("limit", "1"),
+    ("limit", "1000"),
+    ("limit", "1001"),
+    ("limit", "-1"),
+    ("limit", "abc"),
+    ("priority", str(INT32_MIN)),
+    ("priority", str(INT32_MIN - 1)),
+    ("priority", str(INT32_MAX)),
+    ("priority", str(INT32_MAX + 1)),
+    ("priority", "1.5"),
+    ("sort", "-updated_at"),
+    ("sort", "updated"),
+    ("sort", "-"),
+    ("created_by", "x" * 101),
+    ("q", "%_\\"),
+]
+
+
+def query_value(schema: JsonObject, raw: str) -> object:
+    """A query string value as the schema's type reads it (OpenAPI's form style)."""
+    if schema.get("type") == "integer" and re.fullmatch(r"-?[0-9]+", raw):
+        return int(raw)
+    return raw
+
+
+@pytest.mark.parametrize(("name", "raw"), QUERY_EDGES)
+def test_listing_accepts_exactly_the_parameters_the_document_declares_valid(
+    api: Api, document: JsonObject, name: str, raw: str
+) -> None:
+    parameter = parameters(document, "get", "/notes")[("query", name)]
+    schema = schema_of(document, parameter["schema"])
+    declared_valid = OAS31Validator(
+        {**document, **schema}, format_checker=oas31_format_checker
+    ).is_valid(query_value(schema, raw))
+    # A created_by no note has keeps the answer small on a big shared database.
+    response = api.get("/notes", params={"created_by": unique("nobody"), name: raw})
+    assert response.status_code in {200, 422}, response.text
+    assert (response.status_code == 200) == declared_valid, (
+        f"the document says {name}={raw!r} is {'valid' if declared_valid else 'invalid'}, "
+        f"the server answered {response.status_code}"
     )
