@@ -180,3 +180,38 @@ async def read_stream(
         except TRANSPORT_ERRORS:
             log.requests.append((sent, time.monotonic(), 0))
             return
+
+
+async def mixed_reads(
+    session: aiohttp.ClientSession,
+    base_url: str,
+    ledger: Ledger,
+    log: ReadLog,
+    *,
+    stop: asyncio.Event,
+    max_ops: int,
+    seed: int,
+) -> None:
+    """Listings (filtered, sorted, searched), single notes (perhaps deleted meanwhile), health."""
+    rng = random.Random(seed)
+    for _ in range(max_ops):
+        if stop.is_set():
+            return
+        roll = rng.random()
+        if roll < 0.4:
+            sort = rng.choice(("id", "-id", "-updated_at", "title"))
+            path = f"/notes?limit={rng.choice((10, 50, 100))}&sort={sort}"
+        elif roll < 0.5:
+            path = f"/notes?q=w{rng.randrange(100)}-&limit=20"
+        elif roll < 0.9 and ledger.acked:
+            path = f"/notes/{rng.choice(list(ledger.acked))}"
+        else:
+            path = "/health"
+        sent = time.monotonic()
+        try:
+            async with session.get(f"{base_url}{path}") as response:
+                await response.read()
+                log.requests.append((sent, time.monotonic(), response.status))
+        except TRANSPORT_ERRORS:
+            log.requests.append((sent, time.monotonic(), 0))
+            return
