@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from tests.reliability.figures import REPORT_PATH, FigureRecorder, collected
+from tests.reliability.rawhttp import RawConnections
 from tests.reliability.server import ServerPool
 
 
@@ -48,6 +49,16 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         yield session
+
+
+@pytest.fixture
+async def raw_connections() -> AsyncIterator[RawConnections]:
+    """Open raw connections with ``await raw_connections.open(port)``; closed at teardown."""
+    connections = RawConnections()
+    try:
+        yield connections
+    finally:
+        await connections.close_all()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

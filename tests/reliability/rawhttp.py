@@ -155,6 +155,24 @@ class RawConnection:
             self._writer.transport.abort()
 
 
+class RawConnections:
+    """Connections a test opens and may leave open: every one is closed at teardown."""
+
+    def __init__(self) -> None:
+        self._open: list[RawConnection] = []
+
+    async def open(self, port: int, *, receive_buffer: int | None = None) -> RawConnection:
+        connection = RawConnection(port, receive_buffer=receive_buffer)
+        await connection.__aenter__()
+        self._open.append(connection)
+        return connection
+
+    async def close_all(self) -> None:
+        for connection in self._open:
+            connection.abort()
+            await connection.close()
+
+
 async def exchange(port: int, request: bytes, within: float = RESPONSE_TIMEOUT) -> RawResponse:
     """Send ``request`` and read one answer; the server may answer before reading it all."""
     async with RawConnection(port) as connection:

@@ -23,7 +23,7 @@ import pytest
 
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.ledger import Ledger, check
-from tests.reliability.rawhttp import RawConnection, ResponseHead, request_bytes
+from tests.reliability.rawhttp import RawConnection, RawConnections, ResponseHead, request_bytes
 from tests.reliability.server import HOST, ServerPool, ServerProcess
 from tests.reliability.traffic import (
     ReadLog,
@@ -68,7 +68,9 @@ async def _wait_refused(port: int) -> None:
     raise AssertionError(f"port {port} still accepts connections after SIGTERM")
 
 
-async def _open_upload(server: ServerProcess, title: str) -> tuple[RawConnection, bytes]:
+async def _open_upload(
+    connections: RawConnections, server: ServerProcess, title: str
+) -> tuple[RawConnection, bytes]:
     """A POST whose handler is running (100 Continue received) but whose body is held back."""
     body = json.dumps({"title": title, "created_by": "probe", "description": "in flight"})
     head = request_bytes(
@@ -77,18 +79,18 @@ async def _open_upload(server: ServerProcess, title: str) -> tuple[RawConnection
         b"",
         headers={"Expect": "100-continue", "Content-Length": str(len(body))},
     )
-    connection = RawConnection(server.port)
-    await connection.__aenter__()
+    connection = await connections.open(server.port)
     await connection.send(head)
     interim = await connection.response(within=30)
     assert interim.status == 100, interim
     return connection, body.encode()
 
 
-async def _open_slow_reader(server: ServerProcess) -> tuple[RawConnection, ResponseHead]:
+async def _open_slow_reader(
+    connections: RawConnections, server: ServerProcess
+) -> tuple[RawConnection, ResponseHead]:
     """A listing whose client read the status line only: its handler is still writing."""
-    connection = RawConnection(server.port, receive_buffer=PROBE_RECEIVE_BUFFER)
-    await connection.__aenter__()
+    connection = await connections.open(server.port, receive_buffer=PROBE_RECEIVE_BUFFER)
     await connection.send(request_bytes("GET", LISTING))
     head = await connection.head(within=60)
     assert head.status == 200, head
@@ -107,6 +109,7 @@ async def test_sigterm_under_load_drains_in_flight_requests_and_exits_0(
     tmp_path: Path,
     http: aiohttp.ClientSession,
     figure: FigureRecorder,
+    raw_connections: RawConnections,
 ) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sigterm.db'}"
     server = await servers.start(database_url, **_environment())
@@ -127,7 +130,9 @@ async def test_sigterm_under_load_drains_in_flight_requests_and_exits_0(
         )
         for w in range(WRITERS)
     ]
-    probes = await asyncio.gather(*(_open_slow_reader(server) for _ in range(PROBES)))
+    probes = await asyncio.gather(
+        *(_open_slow_reader(raw_connections, server) for _ in range(PROBES))
+    )
     await until(lambda: len(reads.requests) >= READERS, within=60, what="listings under load")
     acknowledged_before = ledger.acknowledged_writes
 
@@ -185,12 +190,13 @@ async def test_sigterm_gives_up_on_a_request_past_the_shutdown_timeout(
     tmp_path: Path,
     http: aiohttp.ClientSession,
     figure: FigureRecorder,
+    raw_connections: RawConnections,
 ) -> None:
     shutdown_timeout = 1.0
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sigterm-timeout.db'}"
     env = {**_environment(), "NOTES_SHUTDOWN_TIMEOUT": str(shutdown_timeout)}
     server = await servers.start(database_url, **env)
-    connection, _body = await _open_upload(server, "never-finished")
+    connection, _body = await _open_upload(raw_connections, server, "never-finished")
 
     server.terminate()
     signalled = time.monotonic()
@@ -232,12 +238,13 @@ async def test_sigterm_lets_a_request_whose_body_is_arriving_finish(
     tmp_path: Path,
     http: aiohttp.ClientSession,
     figure: FigureRecorder,
+    raw_connections: RawConnections,
 ) -> None:
     shutdown_timeout = 3.0
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sigterm-upload.db'}"
     env = {**_environment(), "NOTES_SHUTDOWN_TIMEOUT": str(shutdown_timeout)}
     server = await servers.start(database_url, **env)
-    connection, body = await _open_upload(server, "arriving")
+    connection, body = await _open_upload(raw_connections, server, "arriving")
 
     server.terminate()
     await _wait_refused(server.port)
