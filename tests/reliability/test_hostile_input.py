@@ -7,7 +7,8 @@ repeated and badly escaped query parameters. Then the slow ones: a body and a he
 trickling in byte by byte, clients that stall, clients that vanish mid-request.
 
 After each test the store is read back: it must hold exactly the notes that were
-acknowledged with 201, as acknowledged, each within the contract's rules. While each
+acknowledged with 201, as acknowledged, each within the contract's rules (and SQLite's
+own integrity check must pass). While each
 input is being sent another client asks for /health, and must get its 200.
 """
 
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import sqlite3
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,8 +66,9 @@ class Tally:
 class HostileRun:
     """The server under attack, what it acknowledged, and the running tally."""
 
-    def __init__(self, server: ServerProcess, target: Note) -> None:
+    def __init__(self, server: ServerProcess, target: Note, sqlite_file: Path | None) -> None:
         self.server = server
+        self.sqlite_file = sqlite_file
         self.target = int(target["id"])
         self.ledger = Ledger()
         self.ledger.created(target)
@@ -105,6 +108,9 @@ class HostileRun:
         assert not verdict.unexpected, "\n".join(verdict.unexpected[:10])
         for note in stored.values():
             _assert_well_formed(note)
+        if self.sqlite_file is not None:
+            with contextlib.closing(sqlite3.connect(self.sqlite_file)) as connection:
+                assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 def _assert_well_formed(note: Note) -> None:
@@ -142,11 +148,13 @@ def hostile_run(
 ) -> Iterator[HostileRun]:
     directory = tmp_path_factory.mktemp("hostile")
     name: str | None = None
+    sqlite_file: Path | None = None
     if postgres_databases is not None:
         name = postgres_databases.create_copy()
         database_url = postgres_databases.url_for(name)
     else:
-        database_url = f"sqlite+aiosqlite:///{directory / 'hostile.db'}"
+        sqlite_file = directory / "hostile.db"
+        database_url = f"sqlite+aiosqlite:///{sqlite_file}"
     server = ServerProcess(database_url, directory / "server.log", {})
     try:
         server.start_blocking()
@@ -154,7 +162,7 @@ def hostile_run(
             server.base_url,
             {"title": "the target", "created_by": OWNER, "description": "leave me be"},
         )
-        run = HostileRun(server, target)
+        run = HostileRun(server, target, sqlite_file)
         yield run
         FigureRecorder(pytestconfig)(
             "hostile_input",
