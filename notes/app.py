@@ -9,12 +9,13 @@ import orjson
 from aiohttp import web
 
 from notes.database import open_database
+from notes.listing import cursor_key
 from notes.middlewares import problem_middleware
 from notes.migrations import upgrade_database
 from notes.openapi import build_openapi
 from notes.routes import setup_routes
 from notes.settings import Settings
-from notes.typedefs import DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.typedefs import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_size)
     app[SETTINGS] = settings
     app[OPENAPI_DOCUMENT] = orjson.dumps(build_openapi(settings))
+    app[CURSOR_KEY] = cursor_key(settings.cursor_secret, settings.database_url)
     app.cleanup_ctx.append(database_context)
     setup_routes(app)
     return app

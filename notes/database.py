@@ -21,7 +21,7 @@ import dataclasses
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, create_engine, event, exc, make_url
@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from notes import repository
 from notes.errors import DatabaseUnavailable, NotesError
 from notes.settings import Settings
 from notes.statements import SqliteStatementCache, StatementRunner
@@ -47,6 +48,9 @@ class Database(Protocol):
     async def read(self, work: Work[T]) -> T: ...
 
     async def write(self, work: Work[T]) -> T: ...
+
+    async def check_health(self) -> None:
+        """Raise DatabaseUnavailable unless requests can be served now."""
 
     async def close(self) -> None: ...
 
@@ -96,6 +100,7 @@ class AsyncEngineDatabase:
             pool_timeout=settings.database_timeout,
             connect_args=connect_args,
         )
+        self._abandoned: set[asyncio.Future[Any]] = set()
 
     async def read(self, work: Work[T]) -> T:
         return await self._run(work)
@@ -104,12 +109,47 @@ class AsyncEngineDatabase:
         return await self._run(work)
 
     async def _run(self, work: Work[T]) -> T:
+        # The work runs as a task of its own so that a timeout answers at once: when
+        # cancelled, SQLAlchemy closes a stalled asyncpg connection gracefully, which
+        # may take seconds more; that clean-up finishes in the background.
+        task = asyncio.ensure_future(self._run_in_transaction(work))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._timeout)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        if not done:
+            task.cancel()
+            self._abandoned.add(task)
+            task.add_done_callback(self._abandoned.discard)
+            logger.warning("database did not answer within %s s", self._timeout)
+            raise DatabaseUnavailable()
         with translate_database_errors():
-            async with asyncio.timeout(self._timeout), self._engine.begin() as connection:
-                return await connection.run_sync(_with_runner, work)
+            return task.result()
+
+    async def _run_in_transaction(self, work: Work[T]) -> T:
+        async with self._engine.begin() as connection:
+            return await connection.run_sync(_with_runner, work)
+
+    async def check_health(self) -> None:
+        await _checked(self.read(repository.check_schema))
 
     async def close(self) -> None:
+        for task in list(self._abandoned):
+            with contextlib.suppress(BaseException):
+                await task
         await self._engine.dispose()
+
+
+async def _checked(probe: Awaitable[None]) -> None:
+    """A health probe: any failure, a missing table included, means "not available"."""
+    try:
+        await probe
+    except NotesError:
+        raise
+    except Exception as error:
+        logger.warning("health probe failed: %s", type(error).__name__, exc_info=error)
+        raise DatabaseUnavailable() from error
 
 
 def _with_runner(connection: Connection, work: Work[T]) -> T:
@@ -280,6 +320,10 @@ class SqliteDatabase:
 
     async def write(self, work: Work[T]) -> T:
         return await self._submit(self._writer, work)
+
+    async def check_health(self) -> None:
+        await _checked(self.read(repository.check_schema))
+        await _checked(self.write(repository.touch_sqlite_header))
 
     async def _submit(self, worker: _SqliteWorker, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()

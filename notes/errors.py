@@ -40,6 +40,13 @@ class MalformedRequest(NotesError):
     status = HTTPStatus.BAD_REQUEST
 
 
+class ClientGone(MalformedRequest):
+    """The client disconnected before its request was read: a client error, logged quietly."""
+
+    def __init__(self) -> None:
+        super().__init__("The client closed the connection before sending the whole request.")
+
+
 class UnsupportedMediaType(NotesError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 

@@ -14,7 +14,7 @@ from notes.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
 from notes.request_body import read_json_object
 from notes.responses import json_response, note_response
 from notes.schemas import NoteInput, NotePatch
-from notes.typedefs import DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.typedefs import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
 from notes.validation import patch_changes, replacement_fields, validate
 
 # One spelling per note: no sign, no leading zero, within the id column's range.
@@ -30,15 +30,20 @@ def _note_id(request: web.Request) -> int:
 
 async def list_notes(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
+    key = request.app[CURSOR_KEY]
     query = parse_list_query(
-        request.query, default_limit=settings.default_page_size, max_limit=settings.max_page_size
+        request.query,
+        default_limit=settings.default_page_size,
+        max_limit=settings.max_page_size,
+        signing_key=key,
     )
     found = await request.app[DATABASE].read(partial(repository.list_notes, query=query))
     page = found[: query.limit]
     headers: dict[str, str] = {}
     next_url = None
     if len(found) > query.limit:
-        next_url = str(request.url.update_query(cursor=encode_cursor(page[-1], query.sort)))
+        cursor = encode_cursor(page[-1], query.sort, key=key)
+        next_url = str(request.url.update_query(cursor=cursor))
         headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
     body = {"notes": [note.to_json() for note in page], "next": next_url}
     return json_response(body, headers=headers)
@@ -99,7 +104,7 @@ async def delete_note(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
-    await request.app[DATABASE].read(repository.ping)
+    await request.app[DATABASE].check_health()
     return json_response({"status": "ok"})
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import hashlib
+import hmac
 import re
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
@@ -49,7 +50,9 @@ class ListQuery:
         return f"-{self.sort_key}" if self.descending else self.sort_key
 
 
-def parse_list_query(params: MultiMapping[str], *, default_limit: int, max_limit: int) -> ListQuery:
+def parse_list_query(
+    params: MultiMapping[str], *, default_limit: int, max_limit: int, signing_key: bytes
+) -> ListQuery:
     """Read the known parameters (others are ignored); every bad one is reported at once."""
     problems: list[FieldProblem] = []
     single: dict[str, str] = {}
@@ -87,7 +90,7 @@ def parse_list_query(params: MultiMapping[str], *, default_limit: int, max_limit
 
     after = None
     if "cursor" in single:
-        after = decode_cursor(single["cursor"], sort)
+        after = decode_cursor(single["cursor"], sort, key=signing_key)
         if after is None:
             problems.append(
                 FieldProblem("cursor", "is not a cursor this listing gave out for this sort")
@@ -118,19 +121,40 @@ def sort_value(note: NoteRecord, sort_key: str) -> SortValue:
     return value
 
 
-def encode_cursor(note: NoteRecord, sort: str) -> str:
+# Cursors are signed: a position a client made up (or mangled) is a 422, not a page.
+_MAC_SIZE = 12
+
+
+def cursor_key(secret: str, database_url: str) -> bytes:
+    """The signing key: NOTES_CURSOR_SECRET, or else one every process of the same
+    deployment derives alike from its database URL (not secret, but never mistaken)."""
+    return hashlib.sha256(f"notes-cursor\0{secret or database_url}".encode()).digest()
+
+
+def _mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_SIZE]
+
+
+def encode_cursor(note: NoteRecord, sort: str, *, key: bytes) -> str:
     value = sort_value(note, sort.removeprefix("-"))
     plain = format_timestamp(value) if isinstance(value, datetime) else value
-    raw = orjson.dumps([sort, plain, note.id])
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    payload = orjson.dumps([sort, plain, note.id])
+    token = base64.urlsafe_b64encode(_mac(key, payload) + payload)
+    return token.decode("ascii").rstrip("=")
 
 
-def decode_cursor(token: str, sort: str) -> Cursor | None:
+def decode_cursor(token: str, sort: str, *, key: bytes) -> Cursor | None:
     """The cursor's position, or None when it is not one this service made for `sort`."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        decoded = orjson.loads(raw)
     except (binascii.Error, ValueError):
+        return None
+    mac, payload = raw[:_MAC_SIZE], raw[_MAC_SIZE:]
+    if not hmac.compare_digest(mac, _mac(key, payload)):
+        return None
+    try:
+        decoded = orjson.loads(payload)
+    except orjson.JSONDecodeError:
         return None
     if not (isinstance(decoded, list) and len(decoded) == 3 and decoded[0] == sort):
         return None
@@ -155,8 +179,3 @@ def _cursor_value(sort_key: str, value: object) -> SortValue | None:
         return parse_timestamp(value)
     except TimestampError:
         return None
-
-
-def next_page_query(params: Mapping[str, str], cursor: str) -> dict[str, str]:
-    """The query of the next page: this page's, with the cursor moved on."""
-    return {**params, "cursor": cursor}

@@ -8,8 +8,10 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
-from notes.errors import MalformedRequest, UnsupportedMediaType, ValidationFailed
+from notes.errors import ClientGone, MalformedRequest, UnsupportedMediaType, ValidationFailed
 
 # Python's int() refuses more than 4300 digits (a quadratic-time guard); the rules
 # reject any integer this long anyway, so keep it as a number that is too large.
@@ -101,4 +103,13 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
             f"Send the body as application/json, not {request.content_type}."
         )
     # aiohttp raises 413 itself past the application's client_max_size.
-    return decode_json_object(await request.read())
+    try:
+        raw = await request.read()
+    except (RequestPayloadError, HttpProcessingError) as error:
+        # A body that ends early or does not decode (Content-Encoding: gzip that is not).
+        raise MalformedRequest(f"The body could not be read: {error.__class__.__name__}.") from None
+    except ConnectionError:
+        # The client went away mid-body: nobody is left to answer, and it is no
+        # server error either.
+        raise ClientGone() from None
+    return decode_json_object(raw)

@@ -44,6 +44,8 @@ class Settings:
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Seconds SQLite waits for another process's lock before giving up.
     sqlite_busy_timeout: float = 5.0
+    # Signs listing cursors; give every process of a deployment the same one.
+    cursor_secret: str = ""
     # Seconds in-flight requests get to finish on SIGTERM.
     shutdown_timeout: float = 30.0
 

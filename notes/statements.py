@@ -89,7 +89,8 @@ class StatementRunner:
     def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """The rows of `statement` run with `params`, as plain tuples."""
         if self._cache is None:
-            return list(self.connection.execute(statement, dict(params)).tuples())
+            # Rows are tuples already (Result.tuples() is deprecated in SQLAlchemy 2.1).
+            return list(self.connection.execute(statement, dict(params)))
         entry, cursor = self._run_raw(statement, params)
         rows: list[Row] = cursor.fetchall()
         if entry.datetime_columns and rows:

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 # [0-9] rather than \d: \d also matches digits of other scripts.
 RFC3339 = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<minutes>[0-9]{2}:[0-9]{2}):(?P<seconds>[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]+))?(?P<offset>[Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
+# Seconds are optional, and a fraction only follows seconds.
 TUTORIAL = re.compile(
-    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}) (?P<time>[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)"
-    r"(?:\.(?P<fraction>[0-9]{1,6}))?"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}) (?P<minutes>[0-9]{2}:[0-9]{2})"
+    r"(?::(?P<seconds>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?)?"
 )
 # The tutorial's form for the OpenAPI document (ECMA-262 syntax), exact: years 0001-9999,
 # days by month, 29 February in leap years only (the Gregorian rule), a 24-hour clock.
@@ -49,7 +50,7 @@ def parse_timestamp(text: str) -> datetime:
             "must be an RFC 3339 date-time (2017-08-23T00:00:00Z) "
             "or YYYY-MM-DD HH:MM[:SS[.ffffff]] in UTC"
         )
-    time_text = match["time"] if match["time"].count(":") == 2 else match["time"] + ":00"
+    time_text = f"{match['minutes']}:{match['seconds'] or '00'}"
     # Digits past microseconds are truncated: the database keeps microseconds.
     fraction = (match["fraction"] or "")[:6].ljust(6, "0")
     try:

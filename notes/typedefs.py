@@ -10,3 +10,4 @@ from notes.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
+CURSOR_KEY = web.AppKey("cursor_key", bytes)

@@ -38,6 +38,16 @@ def _postgres_url() -> str | None:
     return url if url.startswith("postgresql") else None
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, at the root, so that `pytest --base-url URL` works from the repository root
+    # too; tests/api/conftest.py skips its own registration then.
+    parser.addoption(
+        "--base-url",
+        default=None,
+        help="run tests/api against this server instead of our own (env: NOTES_BASE_URL)",
+    )
+
+
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[PostgresDatabases | None]:
     url = _postgres_url()

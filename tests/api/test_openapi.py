@@ -354,12 +354,37 @@ EDGE_VALUES: list[tuple[str, object]] = [
     ("created_at", "2017-08-23T00:00:00.1234567Z"),
     ("created_at", "2016-12-31T23:59:60Z"),
     ("created_at", "0001-01-01T00:00:00Z"),
-    ("created_at", "0001-01-01T00:00:00+01:00"),
+    ("created_at", "0001-01-01T01:00:00+01:00"),
     ("created_at", "9999-12-31T23:59:59Z"),
-    ("created_at", "9999-12-31T23:59:59-01:00"),
+    ("created_at", "9999-12-31T22:59:59-01:00"),
     ("created_at", "0000-01-01 00:00"),
     ("id", 1),
 ]
+
+
+# Well-formed RFC 3339 times that leave years 1-9999 once converted to UTC. JSON Schema
+# cannot say so (`format: date-time` knows no range, and a pattern would have to compare
+# the time with the offset), so the document says it in words; the contract says 422.
+OUT_OF_UTC_RANGE = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00")
+
+
+@pytest.mark.parametrize("value", OUT_OF_UTC_RANGE)
+def test_times_outside_utc_years_1_to_9999_are_refused_as_documented(
+    api: Api, owner: str, document: JsonObject, value: str
+) -> None:
+    body_schema = document["paths"]["/notes"]["post"]["requestBody"]["content"]["application/json"]
+    body = body_schema["schema"]
+    if "$ref" in body:  # any implementation's naming: follow the reference
+        for part in body["$ref"].removeprefix("#/").split("/"):
+            document = document[part]
+        body = document
+    description = body["properties"]["created_at"].get("description", "")
+    assert "UTC" in description, "the document must state the UTC range rule in words"
+    response = api.send_json(
+        "POST", "/notes", {"title": "t", "created_by": owner, "created_at": value}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "$.created_at"
 
 
 def validator_for(document: JsonObject, pointer: str) -> OAS31Validator:
