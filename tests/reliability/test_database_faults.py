@@ -18,11 +18,12 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import random
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 import pytest
@@ -115,9 +116,7 @@ async def _requests_during_fault(
     return list(await asyncio.gather(*(_attempt(http, *call) for call in calls)))
 
 
-def _rng(seed: int) -> Any:
-    import random
-
+def _rng(seed: int) -> random.Random:
     return random.Random(seed)
 
 

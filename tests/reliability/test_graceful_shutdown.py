@@ -159,7 +159,8 @@ async def test_sigterm_under_load_drains_in_flight_requests_and_exits_0(
     completed_writes = sum(
         1 for done, status in ledger.answers if done > signalled and 200 <= status < 300
     )
-    cut = sum(1 for sent, _done, status in reads.requests if status == 0 and sent < signalled)
+    cut_reads = sum(1 for sent, _done, status in reads.requests if status == 0 and sent < signalled)
+    refused = sum(1 for sent, _done, status in reads.requests if status == 0 and sent >= signalled)
     restarted = await servers.start(database_url, **_environment())
     verdict = check(ledger, await fetch_all(http, restarted.base_url))
     figure(
@@ -169,7 +170,8 @@ async def test_sigterm_under_load_drains_in_flight_requests_and_exits_0(
         completed_after_sigterm=completed_reads + completed_writes + delivered,
         listings_completed_after_sigterm=completed_reads,
         writes_acknowledged_after_sigterm=ledger.acknowledged_writes - acknowledged_before,
-        requests_refused_or_cut=cut + ledger.transport_errors,
+        listings_cut=cut_reads,
+        requests_refused_or_cut=cut_reads + refused + ledger.transport_errors,
         exit_code=-1 if code is None else code,
         exit_seconds=exited_after,
         acknowledged=verdict.acknowledged,
