@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -325,3 +329,63 @@ def test_problem_response_shape() -> None:
     )
     empty = problem_response(422, "x", errors=[])
     assert b"errors" not in (empty.body if isinstance(empty.body, bytes) else b"")
+
+
+async def test_a_body_that_does_not_decode_is_400(client: TestClient[Any, Any]) -> None:
+    # aiohttp's client would not send a body that claims gzip and is not: speak HTTP by hand
+    body = b'{"title": "t", "created_by": "me"}'
+    request = (
+        b"POST /notes HTTP/1.1\r\nHost: notes\r\nContent-Type: application/json\r\n"
+        b"Content-Encoding: gzip\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    ) + body
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"Content-Type: application/problem+json" in head
+    problem_body = orjson.loads(payload)
+    assert problem_body["status"] == 400
+    assert problem_body["detail"].startswith("The body could not be read")
+    assert (await (await client.get("/notes")).json())["notes"] == []
+
+
+async def test_a_never_migrated_database_is_unhealthy(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+        access_log=False,
+        auto_migrate=False,
+    )
+    client = await aiohttp_client(create_app(settings))
+    body = await problem(await client.get("/health"), 503)
+    assert body["detail"] == "The database cannot be reached right now; try again later."
+
+
+async def test_cursors_are_bound_to_the_deployment(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    first = await aiohttp_client(create_app(settings))
+    for index in range(3):
+        assert (await first.post("/notes", json={**NOTE, "title": f"n{index}"})).status == 201
+    page = await (await first.get("/notes", params={"limit": "1"})).json()
+    next_path = URL(page["next"]).path_qs
+    # another process of the same deployment (same settings) follows it
+    same = await aiohttp_client(create_app(settings))
+    followed = await (await same.get(next_path)).json()
+    assert [note["id"] for note in followed["notes"]] == [2]
+    # a deployment with another secret does not
+    other = await aiohttp_client(create_app(dataclasses.replace(settings, cursor_secret="other")))
+    refused = await problem(await other.get(next_path), 422)
+    assert refused["errors"] == [
+        {"field": "cursor", "message": "is not a cursor this listing gave out for this sort"}
+    ]
+    # and a cursor edited by hand is refused too
+    cursor = URL(page["next"]).query["cursor"]
+    forged = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
+    await problem(await first.get("/notes", params={"limit": "1", "cursor": forged}), 422)

@@ -272,3 +272,8 @@ def test_migrates_on_start(
 def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_cursor_secret_is_a_string() -> None:
+    assert Settings().cursor_secret == ""
+    assert Settings.from_env({"NOTES_CURSOR_SECRET": " s3cret "}).cursor_secret == " s3cret "
