@@ -65,6 +65,12 @@ def stale_if_match(kind: str, etag: str) -> str:
 
 
 class NotesMachine(RuleBasedStateMachine):
+    """Rules send requests and move the model; invariants compare server and model.
+
+    ``notes`` holds the ids of live notes, ``deleted`` those of deleted ones (a delete
+    consumes an id from the first and adds it to the second).
+    """
+
     notes = Bundle("notes")
     deleted = Bundle("deleted")
 
