@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 from notes.cli import main
 from tests.scaleout.client import PROBLEM_JSON, create_note, get_note, http_session, unique
 from tests.scaleout.conftest import StartServer
-from tests.scaleout.processes import ServerProcess
+from tests.scaleout.processes import ServerProcess, http_status
 from tests.scaleout.proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -170,3 +170,24 @@ async def test_unreachable_database_is_503_then_recovers_without_restart(
             await _assert_all_work(session, server.base_url, owner)
         assert await get_note(session, server.base_url, note["id"]) == (200, note, etag)
     assert server.process.poll() is None, "the service had to be restarted"
+
+
+async def test_a_node_started_while_the_database_is_down_serves_once_it_is_up(
+    start_server: StartServer, proxy: TcpProxy, postgres_url: str
+) -> None:
+    await proxy.refuse()
+    env = {"NOTES_DATABASE_TIMEOUT": "1"}
+    server = start_server(_through(proxy, postgres_url), env=env)
+    async with http_session() as session:
+        status = None
+        for _ in range(RECOVERY_ATTEMPTS):
+            assert server.process.poll() is None, server.log()
+            status = await asyncio.to_thread(http_status, f"{server.base_url}/health", timeout=5)
+            if status is not None:
+                break
+            await asyncio.sleep(0.2)
+        assert status == 503
+        await _assert_unavailable(session, server.base_url, 1)
+        await proxy.restore()
+        await _wait_healthy(session, server.base_url)
+        await _assert_all_work(session, server.base_url, unique("late-database"))
