@@ -1,8 +1,8 @@
 """The issue's table with wrk: bare handler, GET one note, GET 50 notes, POST.
 
-Each target is measured ``--runs`` times (median kept), server pinned to one core
-and wrk to another, and quoted as a ratio to the bare aiohttp handler measured in
-the same run::
+Each target is measured in ``--runs`` rounds (median kept), servers pinned to one
+core and wrk to another. Every round measures the bare aiohttp handler first; a
+target's ratio to bare is the median of its per-round ratios::
 
     python -m benchmarks.wrk --seed 10000 --server-cpu 0 --client-cpu 1
 
@@ -134,18 +134,24 @@ class Target:
     script: Path | None
 
 
-def measure(name: str, url: str, options: WrkOptions, script: Path | None) -> list[WrkRun]:
-    runs = []
-    for index in range(options.runs):
-        run = run_wrk(url, options, script)
-        print(
-            f"{name} #{index + 1}: {run.good_rps:,.0f} req/s, p99 "
-            f"{format_ms(run.latency_ms.get('p99'))} ms, non-2xx {run.non_2xx_3xx}, "
-            f"socket errors {run.socket_errors}",
-            file=sys.stderr,
-        )
-        runs.append(run)
-    return runs
+def measure_once(name: str, url: str, options: WrkOptions, script: Path | None) -> WrkRun:
+    run = run_wrk(url, options, script)
+    print(
+        f"{name}: {run.good_rps:,.0f} req/s, p99 "
+        f"{format_ms(run.latency_ms.get('p99'))} ms, non-2xx {run.non_2xx_3xx}, "
+        f"socket errors {run.socket_errors}",
+        file=sys.stderr,
+    )
+    return run
+
+
+def ratios_to_bare(measured: dict[str, list[WrkRun]], name: str) -> list[float]:
+    """Each round's figure over the bare handler's of the same round."""
+    return [
+        run.good_rps / bare.good_rps
+        for run, bare in zip(measured[name], measured["bare"], strict=True)
+        if bare.good_rps > 0
+    ]
 
 
 def _median(runs: Sequence[WrkRun], key: str) -> float | None:
@@ -154,16 +160,16 @@ def _median(runs: Sequence[WrkRun], key: str) -> float | None:
 
 
 def render(measured: dict[str, list[WrkRun]]) -> str:
-    bare = statistics.median(run.good_rps for run in measured["bare"])
     lines = []
     for name, runs in measured.items():
         rps = statistics.median(run.good_rps for run in runs)
+        ratios = ratios_to_bare(measured, name)
         lines.append(
             [
                 name,
                 f"{rps:,.0f}",
                 " ".join(f"{run.good_rps:,.0f}" for run in runs),
-                f"{rps / bare:.1%}" if bare > 0 else "-",
+                f"{statistics.median(ratios):.1%}" if ratios else "-",
                 format_ms(_median(runs, "p50")),
                 format_ms(_median(runs, "p99")),
                 str(sum(run.non_2xx_3xx for run in runs)),
@@ -174,7 +180,7 @@ def render(measured: dict[str, list[WrkRun]]) -> str:
         "target",
         "median req/s",
         "runs",
-        "of bare",
+        "of bare (median of rounds)",
         "p50 ms",
         "p99 ms",
         "non-2xx",
@@ -230,18 +236,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             port = free_port()
             bare = bare_command(port)
             log = workdir / "bare.log"
-            with running_server(bare, port=port, log_path=log, cpus=args.server_cpus) as url:
-                measured["bare"] = measure("bare", f"{url}/", options, None)
-            with _notes_server(args, workdir) as url:
+            with (
+                running_server(bare, port=port, log_path=log, cpus=args.server_cpus) as bare_url,
+                _notes_server(args, workdir) as url,
+            ):
                 pool = seed_notes(url, args.seed)
                 read_script = workdir / "read.lua"
                 read_script.write_text(_lua_read(pool.ids))
                 create_script = workdir / "create.lua"
                 create_script.write_text(_lua_create())
-                measured["GET /notes/{id}"] = measure("read", f"{url}/", options, read_script)
-                list_url = f"{url}/notes?limit=50"
-                measured["GET /notes?limit=50"] = measure("list", list_url, options, None)
-                measured["POST /notes"] = measure("create", f"{url}/notes", options, create_script)
+                targets = {
+                    "bare": (f"{bare_url}/", None),
+                    "GET /notes/{id}": (f"{url}/", read_script),
+                    "GET /notes?limit=50": (f"{url}/notes?limit=50", None),
+                    "POST /notes": (f"{url}/notes", create_script),
+                }
+                # Round by round, bare first: each ratio compares figures taken a
+                # minute apart, whatever else the machine is doing.
+                for round_number in range(1, options.runs + 1):
+                    for name, (target_url, script) in targets.items():
+                        label = f"{name} #{round_number}"
+                        run = measure_once(label, target_url, options, script)
+                        measured.setdefault(name, []).append(run)
     except (ServerError, SeedError, subprocess.SubprocessError, ValueError) as error:
         print(f"benchmarks.wrk: {error}", file=sys.stderr)
         return 1

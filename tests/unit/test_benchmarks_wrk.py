@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.wrk import parse_wrk_output
+from benchmarks.wrk import WrkRun, parse_wrk_output, ratios_to_bare
 
 REPORT = """\
 Running 1s test @ http://127.0.0.1:18090/notes/999999
@@ -46,3 +46,13 @@ def test_a_clean_wrk_report_has_no_errors() -> None:
 def test_output_without_a_count_is_refused() -> None:
     with pytest.raises(ValueError, match="no request count"):
         parse_wrk_output("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def _run(rps: float) -> WrkRun:
+    return WrkRun(requests=int(rps), seconds=1.0, non_2xx_3xx=0, socket_errors=0, latency_ms={})
+
+
+def test_ratios_to_bare_pair_each_round_with_its_own_bare_figure() -> None:
+    measured = {"bare": [_run(1000), _run(2000), _run(0)], "read": [_run(400), _run(600), _run(5)]}
+    assert ratios_to_bare(measured, "read") == [0.4, 0.3]
+    assert ratios_to_bare(measured, "bare") == [1.0, 1.0]
