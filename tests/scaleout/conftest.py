@@ -19,6 +19,8 @@ from tests.scaleout.processes import ServerProcess
 
 # Small pools: the suite runs several servers at once on a shared PostgreSQL.
 POOL_ENV = {"NOTES_POOL_SIZE": "4", "NOTES_POOL_MAX_OVERFLOW": "2"}
+# What every node of one deployment shares, as docs/deploy.md asks.
+CURSOR_SECRET = "scaleout-suite-cursor-secret"
 
 StartServer = Callable[..., ServerProcess]
 
@@ -84,6 +86,7 @@ class Cluster:
 
     singles: tuple[ServerProcess, ...]
     multi: ServerProcess
+    database_url: str
 
     @property
     def urls(self) -> list[str]:
@@ -103,12 +106,14 @@ def cluster(
                     database_url=module_postgres_url,
                     log_path=logs / f"server-{index}.log",
                     workers=workers,
-                    env=POOL_ENV,
+                    env={**POOL_ENV, "NOTES_CURSOR_SECRET": CURSOR_SECRET},
                 )
             )
         for server in started:
             server.wait_ready()
-        yield Cluster(singles=tuple(started[:2]), multi=started[2])
+        yield Cluster(
+            singles=tuple(started[:2]), multi=started[2], database_url=module_postgres_url
+        )
         for server in started:
             assert server.stop() == 0, server.log()
     finally:

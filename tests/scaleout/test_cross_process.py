@@ -13,9 +13,11 @@ import random
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import pytest
+from sqlalchemy import make_url
 
 from tests.scaleout.client import (
     PROBLEM_JSON,
@@ -26,7 +28,7 @@ from tests.scaleout.client import (
     unique,
     walk,
 )
-from tests.scaleout.conftest import Cluster
+from tests.scaleout.conftest import CURSOR_SECRET, Cluster, StartServer
 
 pytestmark = pytest.mark.postgres
 
@@ -321,3 +323,65 @@ async def test_etag_of_a_note_is_the_same_from_every_process(cluster: Cluster) -
                         headers={"If-Match": etag},
                     ) as response:
                         assert response.status == 412
+
+
+def _on(base_url: str, next_url: str) -> str:
+    """The same `next` link, sent to another process (as a load balancer may)."""
+    parts = urlsplit(next_url)
+    return f"{base_url}{parts.path}?{parts.query}"
+
+
+async def test_each_page_from_another_process_still_walks_the_listing_exactly_once(
+    cluster: Cluster, start_server: StartServer
+) -> None:
+    # A node that names the same database differently, with the deployment's secret
+    # (cursors are signed); and one without it, whose signatures differ.
+    # The asyncpg dialect's default, spelled out: the same database, another URL.
+    other_spelling = (
+        make_url(cluster.database_url)
+        .update_query_dict({"prepared_statement_cache_size": "100"})
+        .render_as_string(hide_password=False)
+    )
+    assert other_spelling != cluster.database_url
+    twin = start_server(other_spelling, env={"NOTES_CURSOR_SECRET": CURSOR_SECRET})
+    stranger = start_server(other_spelling)
+    await asyncio.gather(asyncio.to_thread(twin.wait_ready), asyncio.to_thread(stranger.wait_ready))
+    urls = [*cluster.urls, twin.base_url]
+    for sort in ("title", "-priority"):
+        await _walk_across(urls, stranger.base_url, sort)
+
+
+async def _walk_across(urls: list[str], stranger_url: str, sort: str) -> None:
+    owner = unique("balanced")
+    rng = random.Random(f"balanced {sort}")
+    async with http_session() as session:
+        stable: set[int] = set()
+        for number in range(STABLE_NOTES):
+            body, _ = await create_note(
+                session, urls[number % len(urls)], _keyed_fields(rng, owner, "stable")
+            )
+            stable.add(body["id"])
+        seen: list[JsonObject] = []
+        url: str | None = f"{urls[0]}/notes?created_by={owner}&sort={quote(sort)}&limit={PAGE_SIZE}"
+        for page_number in range(1, 10 * STABLE_NOTES):
+            assert url is not None
+            async with session.get(url) as response:
+                page = await response.json()
+                assert response.status == 200, page
+            seen.extend(page["notes"])
+            if page["next"] is None:
+                break
+            if page_number == 1:
+                async with session.get(_on(stranger_url, page["next"])) as response:
+                    problem = await response.json()
+                    assert (response.status, response.content_type) == (422, PROBLEM_JSON)
+                    assert "cursor" in str(problem)
+            await create_note(session, urls[-1], _keyed_fields(rng, owner, "new"))
+            url = _on(urls[page_number % len(urls)], page["next"])
+        else:
+            raise AssertionError("the walk does not end")
+    ids = [note["id"] for note in seen]
+    assert len(ids) == len(set(ids)), "a note was listed twice"
+    assert stable <= set(ids), f"skipped: {sorted(stable - set(ids))}"
+    keys = [SORTS[sort](note) for note in seen]
+    assert keys == sorted(keys), "the walk is out of order"

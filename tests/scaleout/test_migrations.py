@@ -155,11 +155,6 @@ def test_migrated_schema_orders_titles_by_code_point_and_ids_are_64_bit(
     assert fetch(empty_database, "SELECT max(id) FROM notes") == [(2**40 + len(titles) - 1,)]
 
 
-@pytest.mark.xfail(
-    reason="bug: /health only runs SELECT 1, so a server on a database that was never "
-    "migrated reports 200 while every request that touches notes is a 500",
-    strict=True,
-)
 async def test_a_server_on_an_unmigrated_database_does_not_report_healthy(
     empty_database: str, start_server: StartServer
 ) -> None:
