@@ -239,36 +239,12 @@ async def test_sqlite_fault_gives_503_then_recovers_without_restart(
         lost=len(verdict.lost),
     )
     _check_fault_outcomes(outcomes, reads_may_work=True)
+    assert health == [503, 503, 503], "/health must say the database cannot take writes"
     assert health_after == 200
     assert not verdict.lost, "\n".join(verdict.lost[:10])
     assert not verdict.unexpected, "\n".join(verdict.unexpected[:10])
     assert code == 0
     assert _integrity(database) == "ok"
-
-
-@pytest.mark.xfail(
-    reason="GET /health runs SELECT 1 on the reader connection, which still works while the "
-    "disk is full or the file immutable: /health stays 200 while every write gets 503",
-    strict=True,
-)
-@pytest.mark.parametrize("sqlite_fault", ["disk-full"], indirect=True)
-async def test_health_turns_503_while_sqlite_cannot_write(
-    sqlite_fault: tuple[Path, Fault],
-    servers: ServerPool,
-    http: aiohttp.ClientSession,
-) -> None:
-    database, fault = sqlite_fault
-    server = await _sqlite_server(servers, database)
-    fault.inject()
-    try:
-        created = await _attempt(
-            http, "POST", f"{server.base_url}/notes", note_fields(1, 1, _rng(1), 9000)
-        )
-        health = await _attempt(http, "GET", f"{server.base_url}/health")
-    finally:
-        fault.clear()
-    assert created.status == 503
-    assert health.status == 503
 
 
 # --- PostgreSQL ---------------------------------------------------------------------
@@ -341,12 +317,6 @@ async def test_postgres_outage_gives_503_then_recovers_without_restart(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    reason="a request whose pooled connection stalls is answered 503 only about 2 s after "
-    "database_timeout: on the timeout's cancellation SQLAlchemy terminates the asyncpg "
-    "connection through _terminate_graceful_close(), a shielded close(timeout=2)",
-    strict=True,
-)
 async def test_postgres_stall_is_answered_within_database_timeout(
     postgres_proxy: tuple[str, TcpProxy],
     servers: ServerPool,
@@ -362,5 +332,6 @@ async def test_postgres_stall_is_answered_within_database_timeout(
     finally:
         await proxy.restore()
     assert stalled.status == 503
-    # One second over the timeout: the overrun this catches is two.
-    assert stalled.seconds < DATABASE_TIMEOUT + 1.0, stalled
+    # SQLAlchemy's graceful close of a stalled asyncpg connection takes up to 2 s more;
+    # it must not delay the answer (fixed in 2b2a07b). The margin is for a busy machine.
+    assert stalled.seconds < DATABASE_TIMEOUT + 1.5, stalled
