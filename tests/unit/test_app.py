@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from sqlalchemy import Connection, insert
 from yarl import URL
 
 from notes.app import create_app
 from notes.errors import FieldProblem
+from notes.models import notes_table
 from notes.responses import problem_response
 from notes.settings import Settings
+from notes.typedefs import DATABASE
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
@@ -104,8 +108,14 @@ async def test_crud_through_http(client: TestClient[Any, Any]) -> None:
 
     stale = await client.patch("/notes/1", json={"priority": 1}, headers={"If-Match": '"1-2"'})
     await problem(stale, 412)
+    stale_put = await client.put(
+        "/notes/1", json={"title": "lost", "created_by": "x"}, headers={"If-Match": '"1-2"'}
+    )
+    await problem(stale_put, 412)
     stale_delete = await client.delete("/notes/1", headers={"If-Match": '"1-2"'})
     await problem(stale_delete, 412)
+    unchanged = await (await client.get("/notes/1")).json()
+    assert (unchanged["title"], unchanged["priority"]) == ("note edit", 7)
 
     deleted = await client.delete("/notes/1", headers={"If-Match": '"1-3"'})
     assert deleted.status == 204
@@ -135,6 +145,20 @@ async def test_listing_through_http(client: TestClient[Any, Any]) -> None:
     everything = await (await client.get("/notes")).json()
     assert [note["id"] for note in everything["notes"]] == [1, 2, 3]
     assert everything["next"] is None
+    # exactly a page: no next page
+    exact = await client.get("/notes", params={"limit": "3"})
+    assert (await exact.json())["next"] is None
+    assert "Link" not in exact.headers
+    # the cursor is the page's last note
+    for index in range(3, 5):
+        assert (await client.post("/notes", json={**NOTE, "title": f"n{index}"})).status == 201
+    walked: list[int] = []
+    path = "/notes?limit=3"
+    while path:
+        page = await (await client.get(path)).json()
+        walked += [note["id"] for note in page["notes"]]
+        path = URL(page["next"]).path_qs if page["next"] else ""
+    assert walked == [1, 2, 3, 4, 5]
 
     bad = await problem(await client.get("/notes", params={"limit": "0", "sort": "colour"}), 422)
     assert bad["errors"] == [
@@ -194,6 +218,12 @@ async def test_bad_ids_are_404(client: TestClient[Any, Any]) -> None:
 async def test_routing(client: TestClient[Any, Any]) -> None:
     body = await problem(await client.get("/notes/9223372036854775807"), 404)
     assert body["detail"] == "There is no note 9223372036854775807."
+    body = await problem(await client.get("/notes/abc"), 404)
+    assert body["detail"] == "There is no note abc."
+    body = await problem(await client.delete("/notes/77"), 404)
+    assert body["detail"] == "There is no note 77."
+    body = await problem(await client.patch("/notes/78", json={}), 404)
+    assert body["detail"] == "There is no note 78."
     body = await problem(await client.get("/nothing/here"), 404)
     assert body["title"] == "Not Found"
     assert body["detail"]
@@ -368,7 +398,7 @@ async def test_a_never_migrated_database_is_unhealthy(
 
 
 async def test_cursors_are_bound_to_the_deployment(
-    aiohttp_client: AiohttpClient, settings: Settings
+    aiohttp_client: AiohttpClient, settings: Settings, tmp_path: Path
 ) -> None:
     first = await aiohttp_client(create_app(settings))
     for index in range(3):
@@ -385,7 +415,47 @@ async def test_cursors_are_bound_to_the_deployment(
     assert refused["errors"] == [
         {"field": "cursor", "message": "is not a cursor this listing gave out for this sort"}
     ]
+    # nor does another deployment without a secret (keys come from the database URLs)
+    elsewhere = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'elsewhere.db'}",
+        access_log=False,
+        auto_migrate=True,
+    )
+    stranger = await aiohttp_client(create_app(elsewhere))
+    await problem(await stranger.get(next_path), 422)
     # and a cursor edited by hand is refused too
     cursor = URL(page["next"]).query["cursor"]
     forged = cursor[:-2] + ("AA" if not cursor.endswith("AA") else "BB")
     await problem(await first.get("/notes", params={"limit": "1", "cursor": forged}), 422)
+
+
+def _connection(unit: Any) -> Any:
+    """The connection of a unit of work's argument (a Connection, or what wraps one)."""
+    return unit if isinstance(unit, Connection) else unit.connection
+
+
+async def test_the_largest_id_is_in_range(client: TestClient[Any, Any]) -> None:
+    largest = 9223372036854775807
+
+    def plant(unit: Any) -> None:
+        _connection(unit).execute(
+            insert(notes_table).values(
+                id=largest,
+                title="far",
+                description="",
+                created_at=datetime(2017, 8, 23),
+                created_by="me",
+                priority=0,
+                updated_at=datetime(2017, 8, 23),
+                version=1,
+                title_folded="far",
+                description_folded="",
+            )
+        )
+
+    await client.app[DATABASE].write(plant)
+    response = await client.get(f"/notes/{largest}")
+    assert response.status == 200
+    assert (await response.json())["id"] == largest
+    assert response.headers["ETag"] == f'"{largest}-1"'
+    await problem(await client.get(f"/notes/{largest + 1}"), 404)

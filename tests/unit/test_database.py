@@ -131,10 +131,12 @@ async def test_missing_notes(database: Database) -> None:
     assert caught.value.detail == "There is no note 1."
     with pytest.raises(NoteNotFound):
         await update(database, 1, title="x")
-    with pytest.raises(NoteNotFound):
+    with pytest.raises(NoteNotFound) as caught:
         await update(database, 5, if_match='"5-1"', title="x")
-    with pytest.raises(NoteNotFound):
-        await delete(database, 5, if_match="*")
+    assert str(caught.value) == caught.value.detail == "There is no note 5."
+    with pytest.raises(NoteNotFound) as caught:
+        await delete(database, 6, if_match="*")
+    assert caught.value.detail == "There is no note 6."
 
 
 async def test_update(database: Database) -> None:
