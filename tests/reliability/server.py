@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -43,10 +43,17 @@ def child_environment(overrides: Mapping[str, str]) -> dict[str, str]:
 class ServerProcess:
     """One `notes serve` process on a fresh loopback port; its output goes to a log file."""
 
-    def __init__(self, database_url: str, log_path: Path, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        env: Mapping[str, str],
+        args: Sequence[str] = (),
+    ) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.env = dict(env)
+        self.args = list(args)
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -76,6 +83,7 @@ class ServerProcess:
             "--database-url",
             self.database_url,
             "--no-access-log",
+            *self.args,
         ]
         with self.log_path.open("ab") as log:
             log.write(f"--- start on port {self.port}\n".encode())
@@ -169,6 +177,34 @@ class ServerProcess:
                 values[key] = int(rest.split()[0])
         return values
 
+    def children(self) -> list[int]:
+        """The pids of this process's children (the workers of `serve --workers N`)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                # "pid (comm) state ppid ...": comm may hold spaces, so split after ")".
+                fields = stat.read_text(encoding="ascii", errors="replace").rsplit(")", 1)[1]
+                if int(fields.split()[1]) == self.pid:
+                    children.append(int(stat.parent.name))
+        return sorted(children)
+
+    def workers(self) -> list[int]:
+        """The children that are `serve --workers N` workers (not multiprocessing's helpers)."""
+        found = []
+        for pid in self.children():
+            with contextlib.suppress(OSError):
+                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+        return found
+
+    def is_running(self, pid: int) -> bool:
+        """Whether ``pid`` is a live process (not a zombie)."""
+        try:
+            status = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        except OSError:
+            return False
+        return status.rsplit(")", 1)[1].split()[0] != "Z"
+
     def open_sockets(self) -> int:
         fd_dir = Path(f"/proc/{self.pid}/fd")
         count = 0
@@ -196,9 +232,11 @@ class ServerPool:
         self._directory = directory
         self._servers: list[ServerProcess] = []
 
-    async def start(self, database_url: str, **env: str) -> ServerProcess:
+    async def start(
+        self, database_url: str, *, args: Sequence[str] = (), **env: str
+    ) -> ServerProcess:
         log_path = self._directory / f"server-{len(self._servers) + 1}.log"
-        server = ServerProcess(database_url, log_path, env)
+        server = ServerProcess(database_url, log_path, env, args)
         self._servers.append(server)
         await server.start()
         return server
@@ -206,6 +244,10 @@ class ServerPool:
     def close(self) -> None:
         for server in self._servers:
             if server.alive():
+                # Workers of `--workers N` first: they would outlive a killed supervisor.
+                for child in server.children():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
                 server.kill()
 
     def __iter__(self) -> Iterator[ServerProcess]:
