@@ -33,8 +33,9 @@ TEXT_PATTERN = STORABLE_TEXT_PATTERN
 INT32 = {"type": "integer", "minimum": -2147483648, "maximum": 2147483647}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def document() -> dict[str, Any]:
+    # Built per test (it takes milliseconds), so that each test is seen to run the builder.
     return build_openapi(Settings())
 
 
