@@ -75,8 +75,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         return server
 
     yield start
-    for server in reversed(servers):
-        server.stop()
+    stop_all(servers)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,8 +113,14 @@ def cluster(
         yield Cluster(
             singles=tuple(started[:2]), multi=started[2], database_url=module_postgres_url
         )
-        for server in started:
-            assert server.stop() == 0, server.log()
+        for server, status in zip(started, stop_all(started), strict=True):
+            assert status == 0, server.log()
     finally:
-        for server in started:
-            server.stop()
+        stop_all(started)
+
+
+def stop_all(servers: list[ServerProcess]) -> list[int]:
+    """Signal every server first, then wait for each: they drain side by side."""
+    for server in servers:
+        server.terminate()
+    return [server.stop() for server in servers]

@@ -69,6 +69,7 @@ class ServerProcess:
         self.workers = workers
         self.log_path = log_path
         self.base_url = f"http://{HOST}:{self.port}"
+        self._terminated = False
         command = [
             sys.executable,
             "-m",
@@ -116,15 +117,21 @@ class ServerProcess:
         raise RuntimeError(f"server not ready within {timeout} s:\n{self.log()}")
 
     def signal(self, signum: int) -> None:
+        if signum == signal.SIGTERM:
+            self._terminated = True
         self.process.send_signal(signum)
+
+    def terminate(self) -> None:
+        """SIGTERM, once: a second one could cut a drain short."""
+        if not self._terminated and self.process.poll() is None:
+            self.signal(signal.SIGTERM)
 
     def wait(self, timeout: float = STOP_TIMEOUT) -> int:
         return self.process.wait(timeout)
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> int:
         """SIGTERM and wait; SIGKILL the whole group when that does not end it in time."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
