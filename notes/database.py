@@ -243,8 +243,12 @@ class _SqliteWorker(threading.Thread):
                 for job in jobs:
                     try:
                         outcomes.append((job.work(runner), None))
-                    except NotesError as refusal:
-                        outcomes.append((None, refusal))
+                    except Exception as failure:
+                        # A read changes nothing, so its failure is its own; so is a
+                        # write's domain error (it comes before any write).
+                        if self._isolated and not isinstance(failure, NotesError):
+                            raise
+                        outcomes.append((None, failure))
         except Exception:
             if not self._isolated:
                 raise
