@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import json
 import random
 import secrets
@@ -165,9 +166,7 @@ class _Load:
         operations: list[Callable[[random.Random, tuple[int, ...]], Awaitable[Outcome]]] = [
             getattr(self, f"op_{name}") for name, _ in self.spec.operations
         ]
-        cumulative: list[float] = []
-        for _, weight in self.spec.operations:
-            cumulative.append((cumulative[-1] if cumulative else 0.0) + weight)
+        cumulative = list(itertools.accumulate(weight for _, weight in self.spec.operations))
         single = operations[0] if len(operations) == 1 else None
         while True:
             now = time.monotonic()
