@@ -385,7 +385,7 @@ async def test_a_body_that_does_not_decode_is_400(client: TestClient[Any, Any]) 
 
 
 async def test_a_never_migrated_database_is_unhealthy(
-    aiohttp_client: AiohttpClient, tmp_path: Path
+    aiohttp_client: AiohttpClient, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
@@ -393,8 +393,15 @@ async def test_a_never_migrated_database_is_unhealthy(
         auto_migrate=False,
     )
     client = await aiohttp_client(create_app(settings))
-    body = await problem(await client.get("/health"), 503)
+    with caplog.at_level(logging.WARNING, logger="notes.database"):
+        body = await problem(await client.get("/health"), 503)
     assert body["detail"] == "The database cannot be reached right now; try again later."
+    # the log says why, with the traceback; the client is not told
+    (record,) = [r for r in caplog.records if r.name == "notes.database"]
+    assert record.exc_info is not None
+    cause = record.exc_info[1]
+    assert record.getMessage() == f"health probe failed: {type(cause).__name__}"
+    assert type(cause).__name__ not in str(body)
 
 
 async def test_cursors_are_bound_to_the_deployment(

@@ -4,6 +4,7 @@ every query of `repository`, run the way the service runs it, by `open_database`
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -563,10 +564,22 @@ class _DriverError(Exception):
         exc.DBAPIError("SELECT 1", {}, _DriverError("reset"), connection_invalidated=True),
     ],
 )
-def test_unreachable_errors_become_503(error: Exception) -> None:
-    with pytest.raises(DatabaseUnavailable) as caught, translate_database_errors():
+def test_unreachable_errors_become_503(error: Exception, caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="notes.database"),
+        pytest.raises(DatabaseUnavailable) as caught,
+        translate_database_errors(),
+    ):
         raise error
     assert caught.value.__cause__ is error
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is not None
+    assert record.exc_info[1] is error
+    assert record.getMessage() in (
+        f"database unavailable: {type(error).__name__}",
+        "database connection lost",
+    )
 
 
 @pytest.mark.parametrize(
