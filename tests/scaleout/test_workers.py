@@ -163,9 +163,12 @@ DRAIN_REQUESTS_PER_CLIENT = 40
 SIGNAL_AFTER = 64
 
 
+@pytest.mark.parametrize("target", ["supervisor", "process group"])
 async def test_sigterm_drains_every_worker_and_exits_zero(
-    start_server: StartServer, tmp_path: Path
+    start_server: StartServer, tmp_path: Path, target: str
 ) -> None:
+    """SIGTERM to the supervisor (which passes it on), or to the whole process group
+    (systemd's default KillMode=control-group: each worker then gets it twice)."""
     database = tmp_path / "notes.db"
     server = start_server(_sqlite_url(database), workers=2).wait_ready()
     workers = _wait_for_workers(server, 2)
@@ -190,7 +193,10 @@ async def test_sigterm_drains_every_worker_and_exits_zero(
                 statuses[201] += 1
                 acknowledged.append(note["id"])
                 if len(acknowledged) == SIGNAL_AFTER:
-                    server.signal(signal.SIGTERM)
+                    if target == "supervisor":
+                        server.signal(signal.SIGTERM)
+                    else:
+                        server.signal_group(signal.SIGTERM)
                     signalled.set()
 
     await asyncio.gather(*(client(number) for number in range(DRAIN_CLIENTS)))
