@@ -44,6 +44,14 @@ async def _stream(
 async def test_workers_survive_a_kill9_and_drain_on_sigterm(
     servers: ServerPool, tmp_path: Path, figure: FigureRecorder
 ) -> None:
+    try:
+        await _survive_and_drain(servers, tmp_path, figure)
+    except AssertionError as failure:
+        logs = "\n".join(f"--- {server.log_path.name}\n{server.log_tail()}" for server in servers)
+        raise AssertionError(f"{failure}\n{logs}") from failure
+
+
+async def _survive_and_drain(servers: ServerPool, tmp_path: Path, figure: FigureRecorder) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'workers.db'}"
     env = {"NOTES_SHUTDOWN_TIMEOUT": str(SHUTDOWN_TIMEOUT)}
     server = await servers.start(database_url, args=["--workers", str(WORKERS)], **env)
