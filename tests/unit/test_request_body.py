@@ -137,6 +137,18 @@ def test_duplicate_keys() -> None:
 
 def test_nested_duplicate_key_path() -> None:
     assert invalid(b'{"a": {"b": 1, "b": 2}}') == [FieldProblem("$.a.b", "appears more than once")]
+    assert invalid(b'{"a": {"c": {"d": 1, "d": 2}}}') == [
+        FieldProblem("$.a.c.d", "appears more than once")
+    ]
+    assert invalid(b'{"a": [0, {"b": 1, "b": 2}]}') == [
+        FieldProblem("$.a[1].b", "appears more than once")
+    ]
+    # the same key in different objects is no repeat
+    assert decode_json_object(b'{"a": {"b": 1}, "c": {"b": 1}, "b": [{"b": 2}, {"b": 3}]}') == {
+        "a": {"b": 1},
+        "c": {"b": 1},
+        "b": [{"b": 2}, {"b": 3}],
+    }
 
 
 @pytest.mark.parametrize(
