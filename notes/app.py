@@ -10,7 +10,7 @@ from aiohttp import web
 
 from notes.database import open_database
 from notes.listing import cursor_key
-from notes.middlewares import problem_middleware
+from notes.middlewares import concurrency_limit, problem_middleware
 from notes.migrations import upgrade_database
 from notes.openapi import build_openapi
 from notes.routes import setup_routes
@@ -33,7 +33,10 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware], client_max_size=settings.max_body_size)
+    app = web.Application(
+        middlewares=[problem_middleware, concurrency_limit(settings.max_concurrent_requests)],
+        client_max_size=settings.max_body_size,
+    )
     app[SETTINGS] = settings
     app[OPENAPI_DOCUMENT] = orjson.dumps(build_openapi(settings))
     app[CURSOR_KEY] = cursor_key(settings.cursor_secret, settings.database_url)

@@ -84,6 +84,7 @@ def serve(settings: Settings, *, reuse_port: bool = False) -> None:
         reuse_port=reuse_port or None,
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         shutdown_timeout=settings.shutdown_timeout,
+        keepalive_timeout=settings.keepalive_timeout,
         loop=_new_event_loop(),
         print=lambda message: logger.info("%s", message.strip()),
     )

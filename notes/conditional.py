@@ -6,12 +6,23 @@ import re
 
 from notes.errors import PreconditionFailed
 
-_ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
+# One member of an entity-tag list (RFC 9110 section 8.8.3): W/ is case-sensitive.
+_LIST_MEMBER = re.compile(r'[ \t]*(?:(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*)?(?:,|$)')
 
 
 def _entity_tags(header: str) -> list[tuple[bool, str]]:
-    """(weak, opaque tag) pairs of a comma-separated list; unparseable parts are skipped."""
-    return [(bool(weak), tag) for weak, tag in _ENTITY_TAG.findall(header)]
+    """(weak, opaque tag) pairs of a comma-separated list; a list that does not parse as
+    a whole matches nothing (junk around a tag must not make it match)."""
+    tags: list[tuple[bool, str]] = []
+    position = 0
+    while position < len(header):
+        member = _LIST_MEMBER.match(header, position)
+        if member is None or member.end() == position:
+            return []
+        if member[2] is not None:
+            tags.append((member[1] is not None, member[2]))
+        position = member.end()
+    return tags
 
 
 def if_match_holds(header: str | None, etag: str) -> bool:

@@ -47,6 +47,20 @@ class ClientGone(MalformedRequest):
         super().__init__("The client closed the connection before sending the whole request.")
 
 
+class RequestTimeout(NotesError):
+    status = HTTPStatus.REQUEST_TIMEOUT
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} s.")
+
+
+class Overloaded(NotesError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("The server is handling as many requests as it may; retry shortly.")
+
+
 class UnsupportedMediaType(NotesError):
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 

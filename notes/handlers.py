@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from typing import Any
 
 from aiohttp import hdrs, web
 
@@ -28,6 +29,10 @@ def _note_id(request: web.Request) -> int:
     return int(text)
 
 
+async def _body(request: web.Request) -> dict[str, Any]:
+    return await read_json_object(request, seconds=request.app[SETTINGS].request_timeout)
+
+
 async def list_notes(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     key = request.app[CURSOR_KEY]
@@ -50,7 +55,7 @@ async def list_notes(request: web.Request) -> web.Response:
 
 
 async def create_note(request: web.Request) -> web.Response:
-    body = validate(NoteInput, await read_json_object(request))
+    body = validate(NoteInput, await _body(request))
     note = await request.app[DATABASE].write(
         partial(repository.insert_note, fields=replacement_fields(body))
     )
@@ -67,7 +72,7 @@ async def get_note(request: web.Request) -> web.Response:
 
 async def replace_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    body = validate(NoteInput, await read_json_object(request))
+    body = validate(NoteInput, await _body(request))
     note = await request.app[DATABASE].write(
         partial(
             repository.update_note,
@@ -81,7 +86,7 @@ async def replace_note(request: web.Request) -> web.Response:
 
 async def patch_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    body = validate(NotePatch, await read_json_object(request))
+    body = validate(NotePatch, await _body(request))
     note = await request.app[DATABASE].write(
         partial(
             repository.update_note,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
-from notes.errors import NotesError, ValidationFailed
+from notes.errors import NotesError, Overloaded, ValidationFailed
 from notes.responses import problem_response
 
 logger = logging.getLogger(__name__)
@@ -31,15 +31,35 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     except NotesError as error:
         problems = error.problems if isinstance(error, ValidationFailed) else None
-        return problem_response(error.status, error.detail, errors=problems)
+        headers = {"Retry-After": "1"} if isinstance(error, Overloaded) else None
+        return problem_response(error.status, error.detail, errors=problems, headers=headers)
     except web.HTTPException as error:
         if error.status < 400:
             raise
         headers = {
             str(name): error.headers[name] for name in _KEPT_HEADERS if name in error.headers
         }
-        return problem_response(error.status, error.text or error.reason, headers=headers)
+        return problem_response(error.status, _detail(request, error), headers=headers)
     except Exception:
         # Never a stack trace, SQL or a driver's words to the client: they go to the log.
         logger.exception("unhandled error in %s %s", request.method, request.path)
         return problem_response(500, "The server failed to answer this request.")
+
+
+def concurrency_limit(limit: int) -> Middleware:
+    """Refuse requests beyond `limit` in flight (503, Retry-After) rather than queue
+    without bound; runs inside the problem middleware, which shapes the answer."""
+    in_flight = 0
+
+    @web.middleware
+    async def limit_concurrency(request: web.Request, handler: Handler) -> web.StreamResponse:
+        nonlocal in_flight
+        if in_flight >= limit:
+            raise Overloaded()
+        in_flight += 1
+        try:
+            return await handler(request)
+        finally:
+            in_flight -= 1
+
+    return limit_concurrency

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from decimal import Decimal
@@ -11,7 +12,14 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from notes.errors import ClientGone, MalformedRequest, UnsupportedMediaType, ValidationFailed
+from notes.errors import (
+    ClientGone,
+    FieldProblem,
+    MalformedRequest,
+    RequestTimeout,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 # Python's int() refuses more than 4300 digits (a quadratic-time guard); the rules
 # reject any integer this long anyway, so keep it as a number that is too large.
@@ -21,9 +29,9 @@ _LONGEST_INT = 4000
 class _ObjectWithDuplicates(dict[str, Any]):
     """A JSON object that repeated a key; the path is found once the whole body is read."""
 
-    def __init__(self, pairs: list[tuple[str, Any]], duplicate: str) -> None:
+    def __init__(self, pairs: list[tuple[str, Any]], duplicates: list[str]) -> None:
         super().__init__(pairs)
-        self.duplicate = duplicate
+        self.duplicates = duplicates
 
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -31,30 +39,32 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     if len(result) == len(pairs):
         return result
     seen: set[str] = set()
+    duplicates: list[str] = []
     for key, _ in pairs:
-        if key in seen:
-            return _ObjectWithDuplicates(pairs, key)
+        if key in seen and key not in duplicates:
+            duplicates.append(key)
         seen.add(key)
-    raise AssertionError("unreachable: fewer keys than pairs means a repeated key")
+    return _ObjectWithDuplicates(pairs, duplicates)
 
 
-def _duplicate_path(value: Any) -> str | None:
-    """The JSON path of the first repeated key in `value`, depth first, if any.
+def _duplicate_paths(value: Any) -> list[str]:
+    """The JSON paths of the repeated keys in `value`, depth first.
 
     Iterative: the body may nest as deep as the parser allowed, and the walk starts
     deeper in the stack than the parser did."""
+    found: list[str] = []
     pending: list[tuple[str, Any]] = [("$", value)]
     while pending:
         path, node = pending.pop()
         if isinstance(node, _ObjectWithDuplicates):
-            return f"{path}.{node.duplicate}"
+            found.extend(f"{path}.{key}" for key in node.duplicates)
         if isinstance(node, dict):
             pending.extend((f"{path}.{key}", child) for key, child in reversed(node.items()))
         elif isinstance(node, list):
             pending.extend(
                 (f"{path}[{index}]", child) for index, child in reversed(list(enumerate(node)))
             )
-    return None
+    return found
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -111,7 +121,9 @@ def _too_deep(text: str) -> MalformedRequest | ValidationFailed:
     (422) if it is JSON at all, and is malformed (400) if it is not.
     """
     if not _nests_properly(text):
-        return MalformedRequest("The body is not valid JSON: its brackets do not balance.")
+        return MalformedRequest(
+            "The body is not valid JSON: its brackets do not nest, or it holds stray characters."
+        )
     if not text.lstrip().startswith("{"):
         return ValidationFailed.single("$", "must be a JSON object")
     return ValidationFailed.single("$", "nests too deeply: the fields of a note are not containers")
@@ -131,21 +143,26 @@ def decode_json_object(raw: bytes) -> dict[str, Any]:
         raise _too_deep(text) from None
     except ValueError as error:
         raise MalformedRequest(f"The body is not valid JSON: {error}") from None
-    if (duplicate := _duplicate_path(value)) is not None:
-        raise ValidationFailed.single(duplicate, "appears more than once")
+    if duplicates := _duplicate_paths(value):
+        raise ValidationFailed(
+            [FieldProblem(path, "appears more than once") for path in duplicates]
+        )
     if not isinstance(value, dict):
         raise ValidationFailed.single("$", "must be a JSON object")
     return value
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
+async def read_json_object(request: web.Request, *, seconds: float) -> dict[str, Any]:
     if not is_json_media_type(request):
         raise UnsupportedMediaType(
             f"Send the body as application/json, not {request.content_type}."
         )
     # aiohttp raises 413 itself past the application's client_max_size.
     try:
-        raw = await request.read()
+        async with asyncio.timeout(seconds):  # a client that stalls mid-body
+            raw = await request.read()
+    except TimeoutError:
+        raise RequestTimeout(seconds) from None
     except (RequestPayloadError, HttpProcessingError) as error:
         # A body that ends early or does not decode (Content-Encoding: gzip that is not).
         raise MalformedRequest(f"The body could not be read: {error.__class__.__name__}.") from None

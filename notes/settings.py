@@ -44,6 +44,12 @@ class Settings:
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Seconds SQLite waits for another process's lock before giving up.
     sqlite_busy_timeout: float = 5.0
+    # Seconds a client may take to send a request body (408 after).
+    request_timeout: float = 30.0
+    # Seconds an idle keep-alive connection stays open.
+    keepalive_timeout: float = 75.0
+    # Requests handled at once per process; more are refused with 503 and Retry-After.
+    max_concurrent_requests: int = 1024
     # Signs listing cursors; give every process of a deployment the same one.
     cursor_secret: str = ""
     # Seconds in-flight requests get to finish on SIGTERM.
@@ -58,6 +64,9 @@ class Settings:
             "database_timeout",
             "pool_size",
             "sqlite_busy_timeout",
+            "request_timeout",
+            "keepalive_timeout",
+            "max_concurrent_requests",
         )
         for name in positive:
             if getattr(self, name) <= 0:

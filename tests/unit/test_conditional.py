@@ -44,6 +44,11 @@ def test_if_match_holds(header: str | None) -> None:
         "garbage",
         '"7-3',
         '"7-"3"',
+        # Junk around a tag must not make the list match (the parser is anchored).
+        'w/"7-3"',
+        'x"7-3"',
+        '"7-3" junk',
+        'junk, "7-3"',
     ],
 )
 def test_if_match_fails(header: str) -> None:
@@ -75,7 +80,10 @@ def test_if_none_match_matches(header: str) -> None:
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", '"7-2"', "7-3", "garbage", '"1-1", "2-2"', 'W/"7-2"', '"*"', "*, *", '"7-3'],
+    [
+        *(None, "", '"7-2"', "7-3", "garbage", '"1-1", "2-2"', 'W/"7-2"', '"*"', "*, *"),
+        *('"7-3', 'w/"7-3"', 'x"7-3"', '"7-3" junk'),
+    ],
 )
 def test_if_none_match_does_not_match(header: str | None) -> None:
     assert if_none_match_matches(header, ETAG) is False

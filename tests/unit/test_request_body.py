@@ -135,6 +135,13 @@ def test_duplicate_keys() -> None:
     assert invalid(b'{"x": 1, "y": 2, "x": 1}') == [FieldProblem("$.x", "appears more than once")]
 
 
+def test_every_repeated_key_is_reported_once() -> None:
+    assert invalid(b'{"x": 1, "x": 2, "y": 1, "y": 1, "x": 3}') == [
+        FieldProblem("$.x", "appears more than once"),
+        FieldProblem("$.y", "appears more than once"),
+    ]
+
+
 def test_nested_duplicate_key_path() -> None:
     assert invalid(b'{"a": {"b": 1, "b": 2}}') == [FieldProblem("$.a.b", "appears more than once")]
     assert invalid(b'{"a": {"c": {"d": 1, "d": 2}}}') == [
@@ -201,7 +208,9 @@ DEEP = 100_000
     ],
 )
 def test_deep_unbalanced_nesting_is_a_bad_request(raw: bytes) -> None:
-    assert malformed(raw) == "The body is not valid JSON: its brackets do not balance."
+    assert malformed(raw) == (
+        "The body is not valid JSON: its brackets do not nest, or it holds stray characters."
+    )
 
 
 def test_deep_balanced_nesting_breaks_the_rules() -> None:
