@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ JsonObject = dict[str, Any]
 PROBLEM_JSON = "application/problem+json"
 # A guard against a hang, never a measurement: no request here should come near it.
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=60)
+OPERATIONS = ("PUT", "PATCH", "DELETE")
 
 
 def unique(prefix: str) -> str:
@@ -71,3 +73,45 @@ async def walk(
         notes.extend(page["notes"])
         url = page["next"]
     raise AssertionError(f"listing did not end within {max_pages} pages")
+
+
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    contender: int
+    method: str
+    base_url: str
+    status: int
+    content_type: str
+    body: JsonObject | None
+    etag: str | None
+
+
+async def conditional_write(
+    session: aiohttp.ClientSession,
+    *,
+    contender: int,
+    method: str,
+    base_url: str,
+    note_id: int,
+    etag: str,
+    owner: str,
+) -> Attempt:
+    """A PUT, PATCH or DELETE with `If-Match`; what came back."""
+    payload: JsonObject | None = None
+    if method == "PUT":
+        payload = {"title": f"put by {contender}", "created_by": owner, "priority": contender}
+    elif method == "PATCH":
+        payload = {"title": f"patch by {contender}", "description": f"contender {contender}"}
+    async with session.request(
+        method, f"{base_url}/notes/{note_id}", json=payload, headers={"If-Match": etag}
+    ) as response:
+        body = await response.json() if response.status != 204 else None
+        return Attempt(
+            contender,
+            method,
+            base_url,
+            response.status,
+            response.content_type,
+            body,
+            response.headers.get("ETag"),
+        )

@@ -121,12 +121,6 @@ class ServerProcess:
             self._terminated = True
         self.process.send_signal(signum)
 
-    def signal_group(self, signum: int) -> None:
-        """Signal every process of the group, as `systemctl stop` does by default."""
-        if signum == signal.SIGTERM:
-            self._terminated = True
-        os.killpg(self.process.pid, signum)
-
     def terminate(self) -> None:
         """SIGTERM, once: a second one could cut a drain short."""
         if not self._terminated and self.process.poll() is None:

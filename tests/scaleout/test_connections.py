@@ -8,6 +8,7 @@ real server.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -191,3 +192,56 @@ async def test_a_node_started_while_the_database_is_down_serves_once_it_is_up(
         await proxy.restore()
         await _wait_healthy(session, server.base_url)
         await _assert_all_work(session, server.base_url, unique("late-database"))
+
+
+IN_FLIGHT = 4
+
+
+@pytest.mark.parametrize(
+    "sigterms",
+    [
+        1,
+        pytest.param(
+            2,
+            marks=pytest.mark.xfail(
+                reason="bug: a second SIGTERM while a server drains kills it at once (exit "
+                "-15): its in-flight requests get no answer. systemd's default "
+                "KillMode=control-group sends one to each worker and the supervisor "
+                "forwards another",
+                strict=True,
+            ),
+        ),
+    ],
+)
+async def test_sigterm_waits_for_requests_in_flight(
+    start_server: StartServer, proxy: TcpProxy, postgres_url: str, sigterms: int
+) -> None:
+    """Requests held up by a silent database are still answered (503) during a drain."""
+    env = {"NOTES_DATABASE_TIMEOUT": "4"}
+    server = await _start(start_server, _through(proxy, postgres_url), env)
+    async with http_session() as session:
+        await _statuses(session, f"{server.base_url}/notes", 4)
+        proxy.stall()
+
+        async def held() -> int | str:
+            try:
+                async with session.get(f"{server.base_url}/notes") as response:
+                    await response.read()
+                    return response.status
+            except aiohttp.ClientError as error:
+                return type(error).__name__
+
+        requests = [asyncio.create_task(held()) for _ in range(IN_FLIGHT)]
+        await asyncio.sleep(0.5)  # let them reach the server (no timing is asserted)
+        server.signal(signal.SIGTERM)
+        # The drain has begun once the port refuses new connections.
+        for _ in range(100):
+            if await asyncio.to_thread(http_status, f"{server.base_url}/health", timeout=1) is None:
+                break
+            await asyncio.sleep(0.05)
+        for _ in range(sigterms - 1):
+            server.process.send_signal(signal.SIGTERM)
+        answers = await asyncio.gather(*requests)
+        await proxy.restore()
+    assert answers == [503] * IN_FLIGHT
+    assert await asyncio.to_thread(server.wait) == 0

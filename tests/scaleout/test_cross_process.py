@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import random
 from collections.abc import Callable
 from datetime import datetime
@@ -20,8 +19,10 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.scaleout.client import (
+    OPERATIONS,
     PROBLEM_JSON,
     JsonObject,
+    conditional_write,
     create_note,
     get_note,
     http_session,
@@ -34,48 +35,6 @@ pytestmark = pytest.mark.postgres
 
 RACE_ROUNDS = 20
 CONTENDERS_PER_SERVER = 3
-OPERATIONS = ("PUT", "PATCH", "DELETE")
-
-
-@dataclasses.dataclass(frozen=True)
-class Attempt:
-    contender: int
-    method: str
-    base_url: str
-    status: int
-    content_type: str
-    body: JsonObject | None
-    etag: str | None
-
-
-async def _attempt(
-    session: aiohttp.ClientSession,
-    *,
-    contender: int,
-    method: str,
-    base_url: str,
-    note_id: int,
-    etag: str,
-    owner: str,
-) -> Attempt:
-    payload: JsonObject | None = None
-    if method == "PUT":
-        payload = {"title": f"put by {contender}", "created_by": owner, "priority": contender}
-    elif method == "PATCH":
-        payload = {"title": f"patch by {contender}", "description": f"contender {contender}"}
-    async with session.request(
-        method, f"{base_url}/notes/{note_id}", json=payload, headers={"If-Match": etag}
-    ) as response:
-        body = await response.json() if response.status != 204 else None
-        return Attempt(
-            contender,
-            method,
-            base_url,
-            response.status,
-            response.content_type,
-            body,
-            response.headers.get("ETag"),
-        )
 
 
 async def test_if_match_races_between_processes_have_exactly_one_winner(cluster: Cluster) -> None:
@@ -103,7 +62,7 @@ async def test_if_match_races_between_processes_have_exactly_one_winner(cluster:
                 assert (status, seen) == (200, etag)
             attempts = await asyncio.gather(
                 *(
-                    _attempt(
+                    conditional_write(
                         sessions[i],
                         contender=i,
                         method=method,
