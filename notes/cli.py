@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -74,9 +75,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _drain_once(loop: asyncio.AbstractEventLoop) -> None:
+    """The first SIGINT/SIGTERM starts the drain; later ones are ignored, so that a
+    second signal (systemd signals the whole group, the supervisor forwards another)
+    cannot abort a drain whose requests may already have committed."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(signum)
+        signal.signal(signum, signal.SIG_IGN)
+    raise web.GracefulExit()
+
+
 def serve(settings: Settings, *, reuse_port: bool = False) -> None:
     """Run one server process until SIGINT/SIGTERM, which drain it and exit cleanly."""
     app = create_app(settings)
+    loop = _new_event_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, _drain_once, loop)
     web.run_app(
         app,
         host=settings.host,
@@ -85,7 +99,8 @@ def serve(settings: Settings, *, reuse_port: bool = False) -> None:
         access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
         shutdown_timeout=settings.shutdown_timeout,
         keepalive_timeout=settings.keepalive_timeout,
-        loop=_new_event_loop(),
+        loop=loop,
+        handle_signals=False,
         print=lambda message: logger.info("%s", message.strip()),
     )
 

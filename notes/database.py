@@ -100,19 +100,21 @@ class AsyncEngineDatabase:
             pool_timeout=settings.database_timeout,
             connect_args=connect_args,
         )
+        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._abandoned: set[asyncio.Future[Any]] = set()
 
     async def read(self, work: Work[T]) -> T:
-        return await self._run(work)
+        return await self._run(work, read_only=True)
 
     async def write(self, work: Work[T]) -> T:
-        return await self._run(work)
+        return await self._run(work, read_only=False)
 
-    async def _run(self, work: Work[T]) -> T:
+    async def _run(self, work: Work[T], *, read_only: bool) -> T:
         # The work runs as a task of its own so that a timeout answers at once: when
         # cancelled, SQLAlchemy closes a stalled asyncpg connection gracefully, which
         # may take seconds more; that clean-up finishes in the background.
-        task = asyncio.ensure_future(self._run_in_transaction(work))
+        runner = self._run_alone if read_only else self._run_in_transaction
+        task = asyncio.ensure_future(runner(work))
         try:
             done, _ = await asyncio.wait({task}, timeout=self._timeout)
         except asyncio.CancelledError:
@@ -129,6 +131,12 @@ class AsyncEngineDatabase:
 
     async def _run_in_transaction(self, work: Work[T]) -> T:
         async with self._engine.begin() as connection:
+            return await connection.run_sync(_with_runner, work)
+
+    async def _run_alone(self, work: Work[T]) -> T:
+        # A read is one statement: in autocommit it is its own snapshot, without the
+        # BEGIN and COMMIT round trips a transaction would add to it.
+        async with self._autocommit.connect() as connection:
             return await connection.run_sync(_with_runner, work)
 
     async def check_health(self) -> None:

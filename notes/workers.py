@@ -76,10 +76,15 @@ class Supervisor:
                 started[id(replacement)] = time.monotonic()
                 self._workers[index] = replacement
         deadline = time.monotonic() + self._settings.shutdown_timeout + 5
+        clean = True
         for process in self._workers:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 logger.error("worker %s did not stop in time; killing it", process.pid)
                 process.kill()
                 process.join()
-        return 0
+            if process.exitcode != 0:
+                logger.error("worker %s ended with %s", process.pid, process.exitcode)
+                clean = False
+        # Non-zero unless every worker drained and exited cleanly.
+        return 0 if clean else 1
