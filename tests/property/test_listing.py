@@ -16,7 +16,7 @@ from tests.property.model import Body, Model, assert_strong_etag, note_from_repl
 from tests.property.service import LiveService
 
 
-@server_settings(2.0, shared_fixture=True)
+@server_settings(3.0, shared_fixture=True)
 @given(bodies=st.lists(gen.tie_prone_bodies | gen.create_bodies, max_size=10), data=st.data())
 def test_listings_agree_with_the_model(
     service: LiveService, bodies: list[Body], data: st.DataObject

@@ -31,7 +31,7 @@ def _post(service: LiveService, body: Body) -> Note:
     return note_from_reply(doc, assert_strong_etag(reply.headers.get("ETag")))
 
 
-@server_settings(2.0, shared_fixture=True)
+@server_settings(3.0, shared_fixture=True)
 @given(
     initial=st.lists(gen.tie_prone_bodies, max_size=12),
     sort=gen.sorts,

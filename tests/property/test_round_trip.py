@@ -51,7 +51,7 @@ TUTORIAL_POST = {
 TUTORIAL_PUT = {**TUTORIAL_POST, "title": "note edit", "description": "sample notes edit"}
 
 
-@server_settings(2.0, shared_fixture=True)
+@server_settings(3.0, shared_fixture=True)
 @example(body=TUTORIAL_POST, replacement=TUTORIAL_PUT, content_type=None, ensure_ascii=True)
 @given(
     body=gen.create_bodies,
@@ -89,7 +89,7 @@ def test_what_is_posted_and_put_is_what_is_got(
     assert assert_note_reply(service.request("GET", f"/notes/{doc['id']}")) == replaced
 
 
-@server_settings(0.5, shared_fixture=True)
+@server_settings(1.0, shared_fixture=True)
 @given(text=gen.unrepresentable_timestamps(), body=gen.create_bodies)
 def test_created_at_outside_the_utc_range_is_refused(
     service: LiveService, text: str, body: Body

@@ -407,4 +407,4 @@ def test_notes_state_machine(make_database_url: Callable[[], str]) -> None:
         def __init__(self) -> None:
             super().__init__(make_database_url())
 
-    run_state_machine_as_test(OnFreshDatabase, settings=server_settings(1.0))
+    run_state_machine_as_test(OnFreshDatabase, settings=server_settings(2.0))
