@@ -73,25 +73,22 @@ async def get_note(request: web.Request) -> web.Response:
 async def replace_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
     body = validate(NoteInput, await _body(request))
-    note = await request.app[DATABASE].write(
-        partial(
-            repository.update_note,
-            note_id=note_id,
-            changes=replacement_fields(body),
-            if_match=request.headers.get(hdrs.IF_MATCH),
-        )
-    )
-    return note_response(note)
+    return await _update(request, note_id, replacement_fields(body))
 
 
 async def patch_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
     body = validate(NotePatch, await _body(request))
+    return await _update(request, note_id, patch_changes(body))
+
+
+async def _update(request: web.Request, note_id: int, changes: dict[str, Any]) -> web.Response:
+    """PUT and PATCH alike: validated changes, applied under the request's If-Match."""
     note = await request.app[DATABASE].write(
         partial(
             repository.update_note,
             note_id=note_id,
-            changes=patch_changes(body),
+            changes=changes,
             if_match=request.headers.get(hdrs.IF_MATCH),
         )
     )
