@@ -194,13 +194,15 @@ def _pieces(draw: st.DrawFn, notes: Sequence[Note]) -> str:
 
 @st.composite
 def _wildcard_probes(draw: st.DrawFn, notes: Sequence[Note]) -> str:
-    """A piece of a note with one character swapped for a metacharacter (of LIKE, GLOB or
-    a regex): found only by a server that reads it as a wildcard, unless really there."""
+    """A piece of a note with a metacharacter (of LIKE, its escapes, GLOB or a regex) put in
+    place of a character, or between two: found only by a server that reads it as a
+    wildcard or as an escape, unless the note really holds that text."""
     piece = draw(_pieces(notes))
     at = draw(st.integers(0, len(piece)))
     # Mostly the three the contract names.
     wildcard = draw(st.sampled_from("%_\\") | st.sampled_from(METACHARACTERS))
-    return piece[:at] + wildcard + piece[at + 1 :]
+    replaced = at + 1 if draw(st.booleans()) else at
+    return piece[:at] + wildcard + piece[replaced:]
 
 
 def queries(notes: Sequence[Note]) -> st.SearchStrategy[str]:
