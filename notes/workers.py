@@ -83,7 +83,9 @@ class Supervisor:
                 logger.error("worker %s did not stop in time; killing it", process.pid)
                 process.kill()
                 process.join()
-            if process.exitcode != 0:
+            # Dying of SIGTERM itself is only possible before a worker installs its handler,
+            # that is before it listens: nothing was in flight, so that stop is clean too.
+            if process.exitcode not in (0, -signal.SIGTERM):
                 logger.error("worker %s ended with %s", process.pid, process.exitcode)
                 clean = False
         # Non-zero unless every worker drained and exited cleanly.
