@@ -118,8 +118,9 @@ def update_note(
     its updated_at stay as they are.
     """
     current = _get_for_update(runner, note_id, if_match)
-    values = dataclasses.replace(current.values, **changes)
-    if values == current.values:
+    stored = current.values
+    values = dataclasses.replace(stored, **changes)
+    if values == stored:
         return current
     params = {**_stored(values, utc_now()), "note_id": note_id}
     return _record(runner.fetch(UPDATE_NOTE, params)[0])
