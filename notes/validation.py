@@ -12,7 +12,9 @@ from notes.schemas import NoteInput, NotePatch
 ModelT = TypeVar("ModelT", bound=BaseModel)
 WRITABLE_FIELDS = tuple(NoteInput.model_fields)
 # The defaults a merge-patch null resets to.
-RESETTABLE_DEFAULTS: dict[str, Any] = {"description": "", "priority": 0}
+RESETTABLE_DEFAULTS: dict[str, Any] = {
+    name: NoteInput.model_fields[name].default for name in ("description", "priority")
+}
 
 
 def _json_path(location: tuple[int | str, ...]) -> str:
