@@ -52,7 +52,9 @@ LISTING = "/notes?limit=1000"
 async def _refused(port: int) -> bool:
     try:
         _reader, writer = await asyncio.open_connection(HOST, port)
-    except ConnectionRefusedError:
+    # A reset instead of a refusal: the listening socket closed while our connection sat in
+    # its accept queue, never accepted. Either way the server takes no new connection.
+    except (ConnectionRefusedError, ConnectionResetError):
         return True
     writer.close()
     with contextlib.suppress(ConnectionError, OSError):
