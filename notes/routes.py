@@ -19,4 +19,4 @@ def setup_routes(app: web.Application) -> None:
     router.add_get("/openapi.json", handlers.openapi_document)
     router.add_get("/docs", docs.docs_page)
     router.add_get(f"{docs.ASSETS_PREFIX}/docs-init.js", docs.docs_init_script)
-    router.add_static(docs.ASSETS_PREFIX, docs.swagger_ui_assets())
+    router.add_get(f"{docs.ASSETS_PREFIX}/{{name}}", docs.asset_handler(docs.swagger_ui_assets()))

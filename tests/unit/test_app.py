@@ -273,6 +273,33 @@ async def test_docs_served_locally(client: TestClient[Any, Any]) -> None:
     assert "validatorUrl: null" in init
 
 
+async def test_docs_assets_are_whole_files_or_problem_json(
+    client: TestClient[Any, Any],
+) -> None:
+    """Regression: aiohttp's static route answered a missing asset with an empty
+    application/octet-stream 404, and a Range past the end with a 416 of the same kind."""
+    css = await client.get("/docs/assets/swagger-ui.css")
+    assert css.status == 200
+    assert css.content_type == "text/css"
+    whole = await css.read()
+    past_the_end = await client.get(
+        "/docs/assets/swagger-ui.css", headers={"Range": "bytes=999999999-"}
+    )
+    assert past_the_end.status == 200
+    assert await past_the_end.read() == whole
+    icon = await client.get("/docs/assets/favicon-32x32.png")
+    assert (icon.status, icon.content_type) == (200, "image/png")
+    # Missing, or present in swagger-ui-py's folder but not used by the page.
+    for path in (
+        "/docs/assets/nope",
+        "/docs/assets/LICENSE",
+        "/docs/assets/swagger-editor.js",
+        "/docs/assets/..%2F..%2F__init__.py",
+    ):
+        body = await problem(await client.get(path), 404)
+        assert body["detail"] == f"There is nothing at {URL(path).path}."
+
+
 async def test_unreachable_database_is_503(aiohttp_client: AiohttpClient) -> None:
     settings = Settings(
         database_url="sqlite+aiosqlite:////nonexistent-directory/notes.db",
