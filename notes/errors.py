@@ -12,6 +12,12 @@ class FieldProblem:
     message: str
 
 
+def key_in_path(key: str) -> str:
+    """A JSON object key as an error's field path shows it: a lone surrogate, which no
+    UTF-8 answer can carry, is written as its `\\uXXXX` escape."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class NotesError(Exception):
     """An error with a place in the contract: it knows its status and says what happened."""
 

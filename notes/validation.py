@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from notes.errors import FieldProblem, ValidationFailed
+from notes.errors import FieldProblem, ValidationFailed, key_in_path
 from notes.schemas import NoteInput, NotePatch
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -20,7 +20,7 @@ RESETTABLE_DEFAULTS: dict[str, Any] = {
 def _json_path(location: tuple[int | str, ...]) -> str:
     path = "$"
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+        path += f"[{part}]" if isinstance(part, int) else f".{key_in_path(part)}"
     return path
 
 
@@ -32,16 +32,31 @@ def _message(error: Any) -> str:
     return str(error["msg"]).removeprefix("Value error, ")
 
 
+def _unreadable(key: str) -> bool:
+    """A key with a lone surrogate: pydantic cannot read it, and fails the whole body."""
+    return not key.isascii() and key_in_path(key) != key
+
+
 def validate(model: type[ModelT], payload: dict[str, Any]) -> ModelT:
+    # No field's name holds a lone surrogate, so such a key is an unknown one: named
+    # here, since pydantic would only blame the body ("$").
+    problems = [
+        FieldProblem(_json_path((key,)), _message({"type": "extra_forbidden"}))
+        for key in payload
+        if _unreadable(key)
+    ]
+    if problems:
+        payload = {key: value for key, value in payload.items() if not _unreadable(key)}
     try:
-        return model.model_validate(payload)
+        result = model.model_validate(payload)
     except ValidationError as error:
-        raise ValidationFailed(
-            [
-                FieldProblem(_json_path(detail["loc"]), _message(detail))
-                for detail in error.errors(include_url=False, include_input=False)
-            ]
-        ) from None
+        problems += [
+            FieldProblem(_json_path(detail["loc"]), _message(detail))
+            for detail in error.errors(include_url=False, include_input=False)
+        ]
+    if problems:
+        raise ValidationFailed(problems)
+    return result
 
 
 def replacement_fields(body: NoteInput) -> dict[str, Any]:

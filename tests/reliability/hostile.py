@@ -130,6 +130,13 @@ NESTING_CASES = [
         _statuses(400, 422),
     ),
     Case("100,000 unclosed brackets", post(b"[" * DEEP), _statuses(400)),
+    # Past the parser's depth, a run of escaped quotes that never closes: a string
+    # search restarting at every quote took seconds for 37 KB (found in review).
+    Case(
+        "5,000 brackets, then 100,000 escaped quotes never closed",
+        post(b"[" * 5000 + b'"\\' * 100_000),
+        _statuses(400),
+    ),
     Case(
         "PATCH with a value nested 100,000 deep",
         to_target("PATCH", f'{{"description":{_nested_value(DEEP)}}}'.encode()),
@@ -169,6 +176,10 @@ NUMBER_CASES = [
         _statuses(422),
     ),
     Case("created_at 1e400", post(fields_json(created_at="1e400")), _statuses(422)),
+    # int() of it is quadratic: 40 s on the event loop before the fix (found in review).
+    Case(
+        "priority of 1,000,000 digits", post(fields_json(priority="9" * 1_000_000)), _statuses(422)
+    ),
     Case(
         "PATCH priority 10**400",
         to_target("PATCH", f'{{"priority":{10**400}}}'.encode()),
@@ -271,6 +282,11 @@ DUPLICATE_KEY_CASES = [
     Case(
         "PATCH duplicate priority",
         to_target("PATCH", b'{"priority":1,"priority":2}'),
+        _statuses(422),
+    ),
+    Case(
+        "duplicate key that is a lone surrogate",
+        post(b'{"title":"a","created_by":"x","\\ud800":1,"\\ud800":2}'),
         _statuses(422),
     ),
     Case(

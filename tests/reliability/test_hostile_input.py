@@ -35,6 +35,9 @@ from tests.reliability.server import ServerProcess
 from tests.reliability.traffic import fetch_all
 
 ANSWER_WITHIN = 60.0  # a hang detector only
+# A stalled event loop detector, not a speed check: /health answers in milliseconds,
+# so a probe left unanswered this long means one request held the whole server.
+RESPONSIVE_WITHIN = 10.0
 PROBLEM_JSON = "application/problem+json"
 INT32 = range(-(2**31), 2**31)
 
@@ -77,7 +80,10 @@ class HostileRun:
     async def health(self, http: aiohttp.ClientSession) -> bool:
         self.tally.health_checks += 1
         try:
-            async with http.get(f"{self.server.base_url}/health") as response:
+            async with http.get(
+                f"{self.server.base_url}/health",
+                timeout=aiohttp.ClientTimeout(total=RESPONSIVE_WITHIN),
+            ) as response:
                 ok = response.status == 200
         except (aiohttp.ClientError, TimeoutError):
             ok = False

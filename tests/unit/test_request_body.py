@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp.test_utils import TestClient, make_mocked_request
 from pytest_aiohttp import AiohttpClient
@@ -12,6 +13,7 @@ from pytest_aiohttp import AiohttpClient
 from notes.app import create_app
 from notes.errors import FieldProblem, MalformedRequest, NotesError, ValidationFailed
 from notes.request_body import decode_json_object, is_json_media_type
+from notes.responses import problem_response
 from notes.schemas import NoteInput
 from notes.settings import Settings
 from notes.validation import validate
@@ -158,6 +160,18 @@ def test_nested_duplicate_key_path() -> None:
     }
 
 
+def test_duplicate_keys_with_lone_surrogates_are_named_in_utf8() -> None:
+    """Regression: the path held the surrogate itself, and writing the 422 failed (500)."""
+    found = invalid(b'{"\\ud800": 1, "\\ud800": 2, "a\\udfff": {"b": 1, "b": 2}}')
+    assert found == [
+        FieldProblem("$.\\ud800", "appears more than once"),
+        FieldProblem("$.a\\udfff.b", "appears more than once"),
+    ]
+    body = problem_response(422, "x", errors=found).body
+    assert isinstance(body, bytes)
+    assert orjson.loads(body)["errors"][0]["field"] == "$.\\ud800"
+
+
 @pytest.mark.parametrize(
     ("digits", "expected"),
     [(400, 10**399), (4000, 10**3999)],
@@ -205,6 +219,10 @@ DEEP = 100_000
         b'{"a": ' * DEEP,
         b"[" * DEEP + b"]" * (DEEP - 1) + b"}",
         b'{"title": "]]]", "a": ' + b"[" * DEEP,
+        # A string that never closes: 9 s for these 37 KB when every quote restarted a
+        # search to the end (found in review); one pass now.
+        b"[" * 5000 + b'"\\' * 16_000,
+        b"[" * 5000 + b'"\\' * 500_000,
     ],
 )
 def test_deep_unbalanced_nesting_is_a_bad_request(raw: bytes) -> None:

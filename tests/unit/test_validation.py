@@ -225,6 +225,10 @@ TOO_LOW = "Input should be greater than or equal to -2147483648"
         (-(10**400), TOO_LOW),
         (Decimal(10) ** 5000, TOO_HIGH),
         (-(Decimal(10) ** 5000), TOO_LOW),
+        (Decimal(10**19 - 1), TOO_HIGH),
+        (Decimal(10) ** 19, TOO_HIGH),
+        (-(Decimal(10) ** 19), TOO_LOW),
+        (Decimal("9" * 1_000_000), TOO_HIGH),
         (1e300, TOO_HIGH),
         (True, "must be an integer, not a boolean"),
         (False, "must be an integer, not a boolean"),
@@ -308,6 +312,26 @@ def test_created_at_rejected(
 def test_unknown_keys_named(key: str, model: type[NoteInput] | type[NotePatch]) -> None:
     base = VALID if model is NoteInput else {}
     assert only_problem(model, {**base, key: 1}) == FieldProblem(f"$.{key}", NOT_WRITABLE)
+
+
+@pytest.mark.parametrize("model", [NoteInput, NotePatch])
+def test_unknown_keys_with_lone_surrogates_are_named(
+    model: type[NoteInput] | type[NotePatch],
+) -> None:
+    """Regression: pydantic cannot read such a key, and blamed the whole body ("$")."""
+    base = VALID if model is NoteInput else {}
+    assert only_problem(model, {**base, "\ud800": 1}) == FieldProblem("$.\\ud800", NOT_WRITABLE)
+    assert only_problem(model, {**base, "a\udfffb": 1}) == FieldProblem("$.a\\udfffb", NOT_WRITABLE)
+
+
+def test_unknown_key_with_a_lone_surrogate_and_other_problems() -> None:
+    assert problems(NoteInput, {"\ud800": 1, "title": ""}) == [
+        FieldProblem("$.\\ud800", NOT_WRITABLE),
+        FieldProblem("$.title", "String should have at least 1 character"),
+        FieldProblem("$.created_by", "is required"),
+    ]
+    # Non-ASCII keys that are text are unknown keys like any other.
+    assert only_problem(NoteInput, {**VALID, "tïtle": 1}) == FieldProblem("$.tïtle", NOT_WRITABLE)
 
 
 def test_missing_required() -> None:
