@@ -109,12 +109,15 @@ Priority = Annotated[
     Field(strict=True, ge=INT32_MIN, le=INT32_MAX),
     WithJsonSchema({"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}),
 ]
+# RFC 3339 allows a leap second (:60); no datetime or database column stores one, so
+# the document leaves it out where validators differ (some accept it as a date-time).
+NO_LEAP_SECOND_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-5][0-9]"
 CREATED_AT_INPUT_SCHEMA: dict[str, Any] = {
     "description": "RFC 3339 (any offset; stored in UTC) or the tutorial's "
     "`YYYY-MM-DD HH:MM[:SS[.ffffff]]`, read as UTC. It must fall in years 1 to 9999 "
-    "once converted to UTC.",
+    "once converted to UTC. A leap second (:60) cannot be stored.",
     "anyOf": [
-        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date-time", "pattern": NO_LEAP_SECOND_PATTERN},
         {"type": "string", "pattern": TUTORIAL_PATTERN},
     ],
 }

@@ -353,6 +353,9 @@ EDGE_VALUES: list[tuple[str, object]] = [
     ("created_at", "2017-08-23t00:00:00z"),
     ("created_at", "2017-08-23T00:00:00.1234567Z"),
     ("created_at", "2016-12-31T23:59:60Z"),
+    # A leap second with an offset: a date-time to some validators (found in review).
+    ("created_at", "2016-12-31T15:59:60-08:00"),
+    ("created_at", "2016-12-31T15:59:59-08:00"),
     ("created_at", "0001-01-01T00:00:00Z"),
     ("created_at", "0001-01-01T01:00:00+01:00"),
     ("created_at", "9999-12-31T23:59:59Z"),

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from notes.cli import build_parser, main
 from notes.openapi import build_openapi
 from notes.schemas import (
+    NO_LEAP_SECOND_PATTERN,
     STORABLE_TEXT_PATTERN,
     Health,
     Note,
@@ -311,7 +312,7 @@ def test_input_schema_states_the_contract(document: dict[str, Any]) -> None:
     }
     assert properties["priority"] == {**INT32, "default": 0, "title": "Priority"}
     assert properties["created_at"]["anyOf"] == [
-        {"type": "string", "format": "date-time"},
+        {"type": "string", "format": "date-time", "pattern": NO_LEAP_SECOND_PATTERN},
         {"type": "string", "pattern": TUTORIAL_PATTERN},
     ]
     assert "default" not in properties["created_at"]
