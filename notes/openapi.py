@@ -38,12 +38,16 @@ PROBLEM = "application/problem+json"
 _PROBLEMS = {
     "400": "Malformed JSON, an empty body, or a body that is not UTF-8.",
     "404": "No such note (also for an id that is not a positive integer in range).",
+    "408": "The request body did not arrive within the request timeout (30 s by default).",
     "412": "If-Match does not match the note's current ETag; nothing was changed.",
     "413": "The body is larger than the limit (1 MiB by default).",
     "415": "The body is not JSON (application/json or application/*+json, or no Content-Type).",
     "500": "The server failed; the body never holds a stack trace, SQL or a driver's text.",
-    "503": "The database cannot be reached right now.",
 }
+_UNAVAILABLE = (
+    "The database cannot be reached right now, or the server already has as many "
+    "requests in flight as it may (then with Retry-After)."
+)
 
 
 def _without_null_defaults(node: Any) -> Any:
@@ -149,7 +153,7 @@ def _body(schema: str, *media_types: str) -> dict[str, Any]:
 
 
 def build_openapi(settings: Settings) -> dict[str, Any]:
-    body_errors = ("400", "413", "415")
+    body_errors = ("400", "408", "413", "415")
     item_parameters = [_ref("NoteId", "parameters")]
     write_parameters = [*item_parameters, _ref("IfMatch", "parameters")]
     return {
@@ -258,7 +262,7 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
                             "description": "The OpenAPI 3.1 document.",
                             "content": {JSON: {"schema": {"type": "object"}}},
                         },
-                        **_responses("500"),
+                        **_responses("500", "503"),
                     },
                 },
             },
@@ -271,7 +275,7 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
                             "description": "An HTML page.",
                             "content": {"text/html": {"schema": {"type": "string"}}},
                         },
-                        **_responses("500"),
+                        **_responses("500", "503"),
                     },
                 },
             },
@@ -331,6 +335,16 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
             },
             "responses": {
                 **{f"Problem{code}": _problem(text) for code, text in _PROBLEMS.items()},
+                "Problem503": {
+                    **_problem(_UNAVAILABLE),
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds to wait before retrying, when the "
+                            "server is at its limit of requests in flight.",
+                            "schema": {"type": "integer", "minimum": 0},
+                        }
+                    },
+                },
                 "Problem422": _problem(
                     "The request is well-formed but breaks the rules: one entry per problem "
                     "in errors.",

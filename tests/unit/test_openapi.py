@@ -89,13 +89,29 @@ def test_operations(document: dict[str, Any]) -> None:
 
 STATUSES = {
     ("/notes", "get"): {"200", "422", "500", "503"},
-    ("/notes", "post"): {"201", "400", "413", "415", "422", "500", "503"},
+    ("/notes", "post"): {"201", "400", "408", "413", "415", "422", "500", "503"},
     ("/notes/{note_id}", "get"): {"200", "304", "404", "500", "503"},
-    ("/notes/{note_id}", "put"): {"200", "400", "404", "412", "413", "415", "422", "500", "503"},
-    ("/notes/{note_id}", "patch"): {"200", "400", "404", "412", "413", "415", "422", "500", "503"},
+    ("/notes/{note_id}", "put"): {
+        *("200", "400", "404", "408", "412", "413", "415", "422", "500", "503"),
+    },
+    ("/notes/{note_id}", "patch"): {
+        *("200", "400", "404", "408", "412", "413", "415", "422", "500", "503"),
+    },
     ("/notes/{note_id}", "delete"): {"204", "404", "412", "500", "503"},
     ("/health", "get"): {"200", "500", "503"},
+    # The limit on requests in flight answers 503 on every route.
+    ("/openapi.json", "get"): {"200", "500", "503"},
+    ("/docs", "get"): {"200", "500", "503"},
 }
+
+
+def test_503_declares_retry_after(document: dict[str, Any]) -> None:
+    """The limit on requests in flight answers 503 with Retry-After; the database, without."""
+    unavailable = document["components"]["responses"]["Problem503"]
+    retry_after = unavailable["headers"]["Retry-After"]
+    assert retry_after["schema"] == {"type": "integer", "minimum": 0}
+    assert not retry_after.get("required", False)
+    assert "Retry-After" in unavailable["description"]
 
 
 @pytest.mark.parametrize(("path", "method"), list(STATUSES))
