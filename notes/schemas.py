@@ -21,7 +21,8 @@ from notes.timestamps import TUTORIAL_PATTERN, TimestampError, parse_timestamp
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
-_DIGITS_ALWAYS_OUT_OF_RANGE = 19
+# Decimal.adjusted() of 10**19 and beyond: 20 digits or more, out of every bound here.
+_OUT_OF_EVERY_RANGE_EXPONENT = 19
 # The OpenAPI pattern of text the service stores: no U+0000. Lone surrogates are refused
 # too, but they are not Unicode scalar values (not text at all), and a surrogate range
 # is a pattern that Rust-based validators cannot compile, so it is not spelled out.
@@ -64,7 +65,7 @@ def _integer_only(value: object) -> object:
         # review), and the parser hands over integers of thousands of digits as Decimal.
         # From 20 digits on it is out of every bound here: one past the bound, with its
         # sign, gets the same answer as any other integer too large.
-        if value.adjusted() >= _DIGITS_ALWAYS_OUT_OF_RANGE:
+        if value.adjusted() >= _OUT_OF_EVERY_RANGE_EXPONENT:
             return INT32_MAX + 1 if value > 0 else INT32_MIN - 1
         return int(value)
     raise ValueError("must be an integer")
