@@ -12,10 +12,10 @@ class FieldProblem:
     message: str
 
 
-def key_in_path(key: str) -> str:
-    """A JSON object key as an error's field path shows it: a lone surrogate, which no
-    UTF-8 answer can carry, is written as its `\\uXXXX` escape."""
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+def escape_surrogates(text: str) -> str:
+    """Text of an error's field path as an answer can carry it: a lone surrogate (a JSON
+    key may hold one), which no UTF-8 text can, is written as its `\\uXXXX` escape."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class NotesError(Exception):

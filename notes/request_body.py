@@ -19,7 +19,7 @@ from notes.errors import (
     RequestTimeout,
     UnsupportedMediaType,
     ValidationFailed,
-    key_in_path,
+    escape_surrogates,
 )
 
 # Python's int() refuses more than 4300 digits (a quadratic-time guard); the rules
@@ -58,16 +58,15 @@ def _duplicate_paths(value: Any) -> list[str]:
     while pending:
         path, node = pending.pop()
         if isinstance(node, _ObjectWithDuplicates):
-            found.extend(f"{path}.{key_in_path(key)}" for key in node.duplicates)
+            found.extend(f"{path}.{key}" for key in node.duplicates)
         if isinstance(node, dict):
-            pending.extend(
-                (f"{path}.{key_in_path(key)}", child) for key, child in reversed(node.items())
-            )
+            pending.extend((f"{path}.{key}", child) for key, child in reversed(node.items()))
         elif isinstance(node, list):
             pending.extend(
                 (f"{path}[{index}]", child) for index, child in reversed(list(enumerate(node)))
             )
-    return found
+    # Escaped here, on the few paths found, rather than on every key of every body.
+    return [escape_surrogates(path) for path in found]
 
 
 def _reject_constant(name: str) -> NoReturn:

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from notes.errors import FieldProblem, ValidationFailed, key_in_path
+from notes.errors import FieldProblem, ValidationFailed, escape_surrogates
 from notes.schemas import NoteInput, NotePatch
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -20,13 +20,16 @@ RESETTABLE_DEFAULTS: dict[str, Any] = {
 def _json_path(location: tuple[int | str, ...]) -> str:
     path = "$"
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else f".{key_in_path(part)}"
-    return path
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return escape_surrogates(path)
+
+
+_NOT_WRITABLE = f"is not a writable field (writable: {', '.join(WRITABLE_FIELDS)})"
 
 
 def _message(error: Any) -> str:
     if error["type"] == "extra_forbidden":
-        return f"is not a writable field (writable: {', '.join(WRITABLE_FIELDS)})"
+        return _NOT_WRITABLE
     if error["type"] == "missing":
         return "is required"
     return str(error["msg"]).removeprefix("Value error, ")
@@ -34,19 +37,16 @@ def _message(error: Any) -> str:
 
 def _unreadable(key: str) -> bool:
     """A key with a lone surrogate: pydantic cannot read it, and fails the whole body."""
-    return not key.isascii() and key_in_path(key) != key
+    return not key.isascii() and escape_surrogates(key) != key
 
 
 def validate(model: type[ModelT], payload: dict[str, Any]) -> ModelT:
     # No field's name holds a lone surrogate, so such a key is an unknown one: named
     # here, since pydantic would only blame the body ("$").
-    problems = [
-        FieldProblem(_json_path((key,)), _message({"type": "extra_forbidden"}))
-        for key in payload
-        if _unreadable(key)
-    ]
-    if problems:
-        payload = {key: value for key, value in payload.items() if not _unreadable(key)}
+    unreadable = [key for key in payload if _unreadable(key)]
+    problems = [FieldProblem(_json_path((key,)), _NOT_WRITABLE) for key in unreadable]
+    if unreadable:
+        payload = {key: value for key, value in payload.items() if key not in unreadable}
     try:
         result = model.model_validate(payload)
     except ValidationError as error:
