@@ -14,7 +14,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from notes.cli import build_parser, main
-from notes.openapi import build_openapi
+from notes.openapi import _without_null_defaults, build_openapi
 from notes.schemas import (
     NO_LEAP_SECOND_PATTERN,
     STORABLE_TEXT_PATTERN,
@@ -252,18 +252,6 @@ def test_links_from_create(document: dict[str, Any]) -> None:
         "PatchNote": {"operationId": "patchNote", "parameters": with_etag},
         "DeleteNote": {"operationId": "deleteNote", "parameters": with_etag},
     }
-
-
-def _without_null_defaults(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            key: _without_null_defaults(value)
-            for key, value in node.items()
-            if not (key == "default" and value is None)
-        }
-    if isinstance(node, list):
-        return [_without_null_defaults(item) for item in node]
-    return node
 
 
 MODELS: list[type[BaseModel]] = [
