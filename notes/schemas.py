@@ -50,6 +50,7 @@ def _text_schema(min_length: int, max_length: int) -> dict[str, Any]:
 TITLE_SCHEMA = _text_schema(1, 200)
 DESCRIPTION_SCHEMA = _text_schema(0, 10_000)
 CREATED_BY_SCHEMA = _text_schema(1, 100)
+PRIORITY_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}
 
 
 def _integer_only(value: object) -> object:
@@ -108,7 +109,7 @@ Priority = Annotated[
     int,
     BeforeValidator(_integer_only),
     Field(strict=True, ge=INT32_MIN, le=INT32_MAX),
-    WithJsonSchema({"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}),
+    WithJsonSchema(PRIORITY_SCHEMA),
 ]
 # RFC 3339 allows a leap second (:60); no datetime or database column stores one, so
 # the document leaves it out where validators differ (some accept it as a date-time).
@@ -129,9 +130,6 @@ CreatedAtInput = Annotated[
     BeforeValidator(_not_null),
     WithJsonSchema(CREATED_AT_INPUT_SCHEMA),
 ]
-
-
-PRIORITY_SCHEMA: dict[str, Any] = {"type": "integer", "minimum": INT32_MIN, "maximum": INT32_MAX}
 
 
 def _nullable(schema: dict[str, Any], default: str) -> WithJsonSchema:
