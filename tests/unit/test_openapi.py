@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -423,6 +424,21 @@ def test_cli_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.endswith("}\n")
     assert json.loads(out) == build_openapi(Settings())
     assert out.startswith('{\n  "openapi": "3.1.0"')
+
+
+# The published contract, committed: a change to the served document (a description,
+# a bound, a status) must show up as a reviewed diff of this file, never slip out.
+PUBLISHED_DOCUMENT = Path(__file__).parents[2] / "docs" / "openapi.json"
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_the_document_is_the_published_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["openapi"]) == 0
+    served = capsys.readouterr().out
+    assert served == PUBLISHED_DOCUMENT.read_text(encoding="utf-8"), (
+        "the OpenAPI document changed: if that is intended, run "
+        "`notes openapi > docs/openapi.json` and review the diff"
+    )
 
 
 @pytest.mark.usefixtures("clean_environment")
