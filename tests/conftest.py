@@ -1,10 +1,13 @@
 """Shared fixtures: the real app, built by the factory, on a fresh database per test.
 
-SQLite (a file in the test's tmp_path) is the default. With ``NOTES_TEST_DATABASE_URL``
-set to a PostgreSQL URL, the session migrates one template database of its own, and
-every test gets a fresh copy of it that is dropped afterwards: runs never collide and
-a failed run leaves nothing behind. ``NOTES_REQUIRE_POSTGRES=1`` (set by CI) turns
-the PostgreSQL-only skips into failures.
+SQLite (a file in the test's tmp_path) is the backend under test unless
+``NOTES_TEST_BACKEND=postgresql`` (set by ``tox -e postgres``) makes it PostgreSQL.
+``NOTES_TEST_DATABASE_URL`` names the PostgreSQL server, for that and for the tests
+that need PostgreSQL whatever the backend: the session migrates one template database
+of its own, and every test gets a fresh copy of it that is dropped afterwards, so runs
+never collide and a failed run leaves nothing behind. The URL alone never moves the
+SQLite suites to PostgreSQL: CI sets it for every environment. ``NOTES_REQUIRE_POSTGRES=1``
+(set by CI) turns the PostgreSQL-only skips into failures.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ TEST_DATABASE_URL_ENV = "NOTES_TEST_DATABASE_URL"
 REQUIRE_POSTGRES_ENV = "NOTES_REQUIRE_POSTGRES"
 # Set by `tox -e postgres`: every database-backed test must then run on PostgreSQL.
 TEST_BACKEND_ENV = "NOTES_TEST_BACKEND"
+POSTGRESQL = "postgresql"
 
 register_profiles()
 
@@ -48,12 +52,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def postgres_is_under_test() -> bool:
+    return os.environ.get(TEST_BACKEND_ENV) == POSTGRESQL
+
+
 @pytest.fixture(scope="session")
 def postgres_databases() -> Iterator[PostgresDatabases | None]:
+    """The session's PostgreSQL databases, whenever NOTES_TEST_DATABASE_URL names a server."""
     url = _postgres_url()
     if url is None:
-        if os.environ.get(TEST_BACKEND_ENV) == "postgresql":
-            _skip_or_fail_without_postgres()
         yield None
         return
     databases = PostgresDatabases(postgres_admin_url(url), prefix=f"notes_{uuid.uuid4().hex[:8]}")
@@ -64,24 +71,35 @@ def postgres_databases() -> Iterator[PostgresDatabases | None]:
         databases.drop_all()
 
 
+@pytest.fixture(scope="session")
+def tested_postgres(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """PostgreSQL's databases when it is the backend under test; None when SQLite is."""
+    if not postgres_is_under_test():
+        return None
+    databases: PostgresDatabases | None = request.getfixturevalue("postgres_databases")
+    if databases is None:
+        _skip_or_fail_without_postgres()
+    return databases
+
+
 @pytest.fixture
 def make_database_url(
-    tmp_path: Path, postgres_databases: PostgresDatabases | None
+    tmp_path: Path, tested_postgres: PostgresDatabases | None
 ) -> Iterator[Callable[[], str]]:
     """A factory of fresh, migrated, empty databases on the backend under test."""
     created: list[str] = []
 
     def make() -> str:
-        if postgres_databases is not None:
-            name = postgres_databases.create_copy()
+        if tested_postgres is not None:
+            name = tested_postgres.create_copy()
             created.append(name)
-            return postgres_databases.url_for(name)
+            return tested_postgres.url_for(name)
         return f"sqlite+aiosqlite:///{tmp_path / f'notes-{uuid.uuid4().hex[:8]}.db'}"
 
     yield make
-    if postgres_databases is not None:
+    if tested_postgres is not None:
         for name in created:
-            postgres_databases.drop(name)
+            tested_postgres.drop(name)
 
 
 @pytest.fixture
@@ -103,12 +121,25 @@ def _skip_or_fail_without_postgres() -> None:
 
 @pytest.fixture
 def require_postgres() -> str:
-    """The URL of the PostgreSQL under test; skips (or fails in CI) without one."""
+    """The URL of the PostgreSQL server; skips (or fails in CI) without one."""
     url = _postgres_url()
     if url is None:
         _skip_or_fail_without_postgres()
     assert url is not None
     return url
+
+
+@pytest.fixture
+def postgres_database_url(
+    require_postgres: str, postgres_databases: PostgresDatabases | None
+) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, whatever the backend under test."""
+    assert postgres_databases is not None
+    name = postgres_databases.create_copy()
+    try:
+        yield postgres_databases.url_for(name)
+    finally:
+        postgres_databases.drop(name)
 
 
 @pytest.fixture

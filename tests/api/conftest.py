@@ -59,16 +59,16 @@ def _settings(database_url: str) -> Settings:
 def shared_base_url(
     foreign_base_url: str | None,
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_databases: PostgresDatabases | None,
+    tested_postgres: PostgresDatabases | None,
 ) -> Iterator[str]:
     """The server shared by every test that does not need a fresh database."""
     if foreign_base_url is not None:
         yield foreign_base_url
         return
     name: str | None = None
-    if postgres_databases is not None:
-        name = postgres_databases.create_copy()
-        database_url = postgres_databases.url_for(name)
+    if tested_postgres is not None:
+        name = tested_postgres.create_copy()
+        database_url = tested_postgres.url_for(name)
     else:
         path: Path = tmp_path_factory.mktemp("api") / "shared.db"
         database_url = f"sqlite+aiosqlite:///{path}"
@@ -77,8 +77,8 @@ def shared_base_url(
         yield server.start()
     finally:
         server.stop()
-        if postgres_databases is not None and name is not None:
-            postgres_databases.drop(name)
+        if tested_postgres is not None and name is not None:
+            tested_postgres.drop(name)
 
 
 @pytest.fixture

@@ -252,10 +252,10 @@ async def test_sqlite_fault_gives_503_then_recovers_without_restart(
 
 @pytest.fixture
 async def postgres_proxy(
-    require_postgres: str, database_url: str
+    postgres_database_url: str,
 ) -> AsyncIterator[tuple[str, TcpProxy]]:
     """A fresh PostgreSQL database, and its URL through a proxy that the test controls."""
-    url = make_url(database_url)
+    url = make_url(postgres_database_url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     try:

@@ -1,6 +1,6 @@
 """Hostile input: every request a client can send gets a 4xx (or a bounded wait), never a 5xx.
 
-One `notes serve` process (SQLite, or PostgreSQL with NOTES_TEST_DATABASE_URL) takes
+One `notes serve` process (on the backend under test, see tests/conftest.py) takes
 every case of ``hostile`` over a raw socket: oversized, deeply nested, numerically
 absurd, badly encoded, mislabelled and malformed requests, odd spellings of ids,
 repeated and badly escaped query parameters. Then the slow ones: a body and a header
@@ -148,16 +148,16 @@ def _create_blocking(base_url: str, fields: Note) -> Note:
 @pytest.fixture(scope="module")
 def hostile_run(
     tmp_path_factory: pytest.TempPathFactory,
-    postgres_databases: PostgresDatabases | None,
+    tested_postgres: PostgresDatabases | None,
     pytestconfig: pytest.Config,
     figure_report: Path,
 ) -> Iterator[HostileRun]:
     directory = tmp_path_factory.mktemp("hostile")
     name: str | None = None
     sqlite_file: Path | None = None
-    if postgres_databases is not None:
-        name = postgres_databases.create_copy()
-        database_url = postgres_databases.url_for(name)
+    if tested_postgres is not None:
+        name = tested_postgres.create_copy()
+        database_url = tested_postgres.url_for(name)
     else:
         sqlite_file = directory / "hostile.db"
         database_url = f"sqlite+aiosqlite:///{sqlite_file}"
@@ -186,8 +186,8 @@ def hostile_run(
     finally:
         if server.alive():
             server.kill()
-        if postgres_databases is not None and name is not None:
-            postgres_databases.drop(name)
+        if tested_postgres is not None and name is not None:
+            tested_postgres.drop(name)
 
 
 def _check_answer(case: Case, response: RawResponse) -> None:
