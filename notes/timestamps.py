@@ -51,8 +51,8 @@ def parse_timestamp(text: str) -> datetime:
             "or YYYY-MM-DD HH:MM[:SS[.ffffff]] in UTC"
         )
     time_text = f"{match['minutes']}:{match['seconds'] or '00'}"
-    # Digits past microseconds are truncated: the database keeps microseconds.
-    fraction = (match["fraction"] or "")[:6].ljust(6, "0")
+    # fromisoformat (3.11+) truncates digits past microseconds, as the database would.
+    fraction = match["fraction"] or "0"
     try:
         local = datetime.fromisoformat(f"{match['date']}T{time_text}.{fraction}")
     except ValueError:

@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from notes.errors import FieldProblem, ValidationFailed
-from notes.schemas import INT32_MAX, INT32_MIN, Note, NoteInput, NotePage, NotePatch, _storable
+from notes.schemas import (
+    INT32_MAX,
+    INT32_MIN,
+    Note,
+    NoteInput,
+    NotePage,
+    NotePatch,
+    _integer_only,
+    _storable,
+)
 from notes.validation import (
     RESETTABLE_DEFAULTS,
     WRITABLE_FIELDS,
@@ -249,6 +258,22 @@ def test_priority_rejected(given: object, message: str) -> None:
     expected = FieldProblem("$.priority", message)
     assert only_problem(NoteInput, {**VALID, "priority": given}) == expected
     assert only_problem(NotePatch, {"priority": given}) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "stand_in"),
+    [
+        (Decimal(10**19 - 1), 10**19 - 1),
+        (-Decimal(10**19 - 1), -(10**19 - 1)),
+        (Decimal(10) ** 19, INT32_MAX + 1),
+        (-(Decimal(10) ** 19), INT32_MIN - 1),
+        (Decimal("-" + "9" * 1000), INT32_MIN - 1),
+    ],
+)
+def test_huge_decimals_stand_in_as_one_past_the_bound(given: Decimal, stand_in: int) -> None:
+    # From 20 digits on, int() is never called (its time is quadratic in the digits):
+    # one past the bound, with the value's sign, gets the same 422 as the value would.
+    assert _integer_only(given) == stand_in
 
 
 @pytest.mark.parametrize(
