@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib.util
 import logging
 from datetime import datetime
 from http import HTTPStatus
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from sqlalchemy import Connection, insert
 from yarl import URL
 
 from notes.app import create_app
+from notes.docs import swagger_ui_assets
 from notes.errors import FieldProblem
 from notes.models import notes_table
 from notes.responses import problem_response
@@ -258,15 +261,16 @@ async def test_docs_served_locally(client: TestClient[Any, Any]) -> None:
     html = await page.text()
     assert "http://" not in html
     assert "https://" not in html
-    for asset in (
-        "/docs/assets/swagger-ui.css",
-        "/docs/assets/swagger-ui-bundle.js",
-        "/docs/assets/swagger-ui-standalone-preset.js",
-        "/docs/assets/docs-init.js",
+    # A browser runs a script only if it is served as one.
+    for asset, content_type in (
+        ("/docs/assets/swagger-ui.css", "text/css"),
+        ("/docs/assets/swagger-ui-bundle.js", "text/javascript"),
+        ("/docs/assets/swagger-ui-standalone-preset.js", "text/javascript"),
+        ("/docs/assets/docs-init.js", "text/javascript"),
     ):
         assert f'"{asset}"' in html
         response = await client.get(asset)
-        assert response.status == 200, asset
+        assert (response.status, response.content_type) == (200, content_type), asset
         assert len(await response.read()) > 0
     init = await (await client.get("/docs/assets/docs-init.js")).text()
     assert 'url: "/openapi.json"' in init
@@ -281,6 +285,7 @@ async def test_docs_assets_are_whole_files_or_problem_json(
     css = await client.get("/docs/assets/swagger-ui.css")
     assert css.status == 200
     assert css.content_type == "text/css"
+    assert css.headers["Cache-Control"] == "public, max-age=3600"
     whole = await css.read()
     past_the_end = await client.get(
         "/docs/assets/swagger-ui.css", headers={"Range": "bytes=999999999-"}
@@ -493,3 +498,11 @@ async def test_the_largest_id_is_in_range(client: TestClient[Any, Any]) -> None:
     assert (await response.json())["id"] == largest
     assert response.headers["ETag"] == f'"{largest}-1"'
     await problem(await client.get(f"/notes/{largest + 1}"), 404)
+
+
+@pytest.mark.parametrize("found", [None, ModuleSpec("swagger_ui", None)])
+def test_docs_need_swagger_ui_py(monkeypatch: pytest.MonkeyPatch, found: ModuleSpec | None) -> None:
+    # Not installed, or installed as something that is not a package.
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: found)
+    with pytest.raises(RuntimeError, match=r"^swagger-ui-py is not installed$"):
+        swagger_ui_assets()

@@ -448,6 +448,28 @@ async def test_a_crashing_write_does_not_spoil_its_batch(database: Database) -> 
     assert sorted(titles(await listing(database))) == ["a", "b"]
 
 
+def _insert_then_boom(unit: Any) -> None:
+    repository.insert_note(unit, fields=note_fields(title="half done"))
+    raise RuntimeError("a bug after a write")
+
+
+async def test_a_write_that_crashes_halfway_leaves_nothing_behind(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    outcomes = await _held_batch(
+        database,
+        partial(repository.insert_note, fields=note_fields(title="a")),
+        _insert_then_boom,
+        partial(repository.insert_note, fields=note_fields(title="b")),
+    )
+    assert isinstance(outcomes[1], RuntimeError)
+    assert [type(outcomes[0]), type(outcomes[2])] == [NoteRecord, NoteRecord]
+    # Its own insert went with it; its neighbours' did not.
+    assert sorted(titles(await listing(database))) == ["a", "b"]
+    if isinstance(database, SqliteDatabase):
+        assert "a batch of 3 writes failed; retrying them one by one" in caplog.messages
+
+
 async def test_a_failing_read_does_not_spoil_its_batch(database: Database) -> None:
     note = await insert(database)
     outcomes = await asyncio.gather(

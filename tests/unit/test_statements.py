@@ -1,0 +1,64 @@
+"""SQLite's fast statement path: compiled once, and storing what SQLAlchemy would store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, create_engine, select
+
+from notes import repository
+from notes.migrations import upgrade_database
+from notes.models import NoteRow
+from notes.statements import SqliteStatementCache, StatementRunner
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> Path:
+    path = tmp_path / "statements.db"
+    upgrade_database(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def connection(database_file: Path) -> Iterator[Connection]:
+    engine = create_engine(f"sqlite:///{database_file}")
+    with engine.connect() as connection:
+        yield connection
+    engine.dispose()
+
+
+def test_each_statement_is_compiled_once(connection: Connection) -> None:
+    cache = SqliteStatementCache()
+    first = cache.compiled(repository.SELECT_BY_ID, connection)
+    assert cache.compiled(repository.SELECT_BY_ID, connection) is first
+    other = cache.compiled(repository.INSERT_NOTE, connection)
+    assert other is not first
+    assert other.statement is repository.INSERT_NOTE
+    assert cache.compiled(repository.INSERT_NOTE, connection) is other
+    assert cache.compiled(repository.SELECT_BY_ID, connection) is first
+
+
+@pytest.mark.parametrize(
+    ("created_at", "stored"),
+    [
+        (datetime(2017, 8, 23), "2017-08-23 00:00:00.000000"),
+        (datetime(2017, 8, 23, 13, 45, 7, 120), "2017-08-23 13:45:07.000120"),
+    ],
+)
+def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
+    connection: Connection, database_file: Path, created_at: datetime, stored: str
+) -> None:
+    runner = StatementRunner(connection, SqliteStatementCache())
+    fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
+    with connection.begin():
+        note = repository.insert_note(runner, fields={**fields, "created_at": created_at})
+    # The text itself: SQLAlchemy's SQLite format, which sorts and compares as text.
+    with sqlite3.connect(database_file) as raw:
+        assert raw.execute("SELECT created_at FROM notes").fetchone() == (stored,)
+    # And SQLAlchemy's own result processing reads it back unchanged.
+    row = connection.execute(select(NoteRow.created_at).where(NoteRow.id == note.id)).one()
+    assert row.created_at == created_at == note.created_at
