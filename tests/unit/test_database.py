@@ -541,9 +541,22 @@ async def test_unreachable_database(url: str) -> None:
 
 
 def test_sqlite_needs_a_file() -> None:
-    for url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"):
+    for url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///", "sqlite+aiosqlite:///:memory:"):
         with pytest.raises(ValueError, match=r"^SQLite needs a file"):
             open_database(Settings(database_url=url))
+
+
+async def test_sqlite_threads_are_named_daemons(database: Database) -> None:
+    # Named, for py-spy and thread dumps; daemons, so that a stuck database call can
+    # never keep the process from exiting.
+    if not isinstance(database, SqliteDatabase):
+        pytest.skip("only SQLite has threads of its own")
+    ours = {
+        thread.name: thread.daemon
+        for thread in threading.enumerate()
+        if thread.name.startswith("notes-sqlite-")
+    }
+    assert ours == {"notes-sqlite-writer": True, "notes-sqlite-reader": True}
 
 
 async def test_sqlite_set_up_for_a_server(tmp_path: Path) -> None:
