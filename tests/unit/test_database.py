@@ -434,37 +434,32 @@ async def test_a_failing_write_does_not_spoil_its_batch(database: Database) -> N
     assert len(await listing(database)) == 4
 
 
-async def test_a_crashing_write_does_not_spoil_its_batch(database: Database) -> None:
-    outcomes = await _held_batch(
-        database,
-        partial(repository.insert_note, fields=note_fields(title="a")),
-        _boom,
-        partial(repository.insert_note, fields=note_fields(title="b")),
-    )
-    assert isinstance(outcomes[1], RuntimeError)
-    assert str(outcomes[1]) == "a bug in a unit of work"
-    assert isinstance(outcomes[0], NoteRecord)
-    assert isinstance(outcomes[2], NoteRecord)
-    assert sorted(titles(await listing(database))) == ["a", "b"]
-
-
 def _insert_then_boom(unit: Any) -> None:
     repository.insert_note(unit, fields=note_fields(title="half done"))
     raise RuntimeError("a bug after a write")
 
 
-async def test_a_write_that_crashes_halfway_leaves_nothing_behind(
-    database: Database, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("crash", "message"),
+    [(_boom, "a bug in a unit of work"), (_insert_then_boom, "a bug after a write")],
+    ids=["before-writing", "after-writing"],
+)
+async def test_a_crashing_write_does_not_spoil_its_batch(
+    database: Database,
+    caplog: pytest.LogCaptureFixture,
+    crash: Callable[[Any], None],
+    message: str,
 ) -> None:
     outcomes = await _held_batch(
         database,
         partial(repository.insert_note, fields=note_fields(title="a")),
-        _insert_then_boom,
+        crash,
         partial(repository.insert_note, fields=note_fields(title="b")),
     )
     assert isinstance(outcomes[1], RuntimeError)
+    assert str(outcomes[1]) == message
     assert [type(outcomes[0]), type(outcomes[2])] == [NoteRecord, NoteRecord]
-    # Its own insert went with it; its neighbours' did not.
+    # What the crashing write did went with it; its neighbours' writes did not.
     assert sorted(titles(await listing(database))) == ["a", "b"]
     if isinstance(database, SqliteDatabase):
         assert "a batch of 3 writes failed; retrying them one by one" in caplog.messages
