@@ -172,8 +172,13 @@ async def read_json_object(request: web.Request, *, seconds: float) -> dict[str,
         )
     # aiohttp raises 413 itself past the application's client_max_size.
     try:
-        async with asyncio.timeout(seconds):  # a client that stalls mid-body
+        if request.content.is_eof():
+            # The whole body came with the headers, as it nearly always does: reading
+            # it cannot wait, so no timer is armed (asyncio.timeout costs 4 to 9 us).
             raw = await request.read()
+        else:
+            async with asyncio.timeout(seconds):  # a client that stalls mid-body
+                raw = await request.read()
     except TimeoutError:
         raise RequestTimeout(seconds) from None
     except (RequestPayloadError, HttpProcessingError) as error:
