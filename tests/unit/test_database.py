@@ -516,6 +516,29 @@ async def test_database_timeout(database_url: str, backend: str) -> None:
         await slow.close()
 
 
+async def test_a_queued_write_whose_caller_timed_out_never_runs(tmp_path: Path) -> None:
+    # SQLite's writes wait in one queue. One whose caller was already answered 503 must
+    # not commit later, when nobody would be told.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'late.db'}"
+    await asyncio.to_thread(upgrade_database, database_url)
+    database = open_database(Settings(database_url=database_url, database_timeout=0.2))
+    release = threading.Event()
+    try:
+        blocker = asyncio.ensure_future(database.write(_blocker(release)))
+        await asyncio.sleep(0.05)
+        with pytest.raises(DatabaseUnavailable):
+            await insert(database, title="too late")
+        release.set()
+        with pytest.raises(DatabaseUnavailable):
+            await blocker
+        # The writer takes jobs in order: once this one is done, the late one was seen.
+        await insert(database, title="in time")
+        assert titles(await listing(database)) == ["in time"]
+    finally:
+        release.set()
+        await database.close()
+
+
 @pytest.mark.parametrize(
     "url",
     [
