@@ -12,6 +12,7 @@ from notes import repository
 from notes.conditional import if_none_match_matches
 from notes.errors import NoteNotFound
 from notes.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
+from notes.origin import request_origin
 from notes.request_body import read_json_object
 from notes.responses import json_response, note_response
 from notes.schemas import NoteInput, NotePatch
@@ -34,6 +35,7 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 async def list_notes(request: web.Request) -> web.Response:
+    origin = request_origin(request)  # a bad Host is refused whether or not a link follows
     settings = request.app[SETTINGS]
     key = request.app[CURSOR_KEY]
     query = parse_list_query(
@@ -48,7 +50,7 @@ async def list_notes(request: web.Request) -> web.Response:
     next_url = None
     if len(found) > query.limit:
         cursor = encode_cursor(page[-1], query.sort, key=key)
-        next_url = str(request.url.update_query(cursor=cursor))
+        next_url = origin + str(request.rel_url.update_query(cursor=cursor))
         headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
     body = {"notes": [note.to_json() for note in page], "next": next_url}
     return json_response(body, headers=headers)

@@ -176,6 +176,10 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
                             "headers": {"Link": _ref("Link", "headers")},
                             "content": {JSON: {"schema": _ref("NotePage")}},
                         },
+                        "400": _problem(
+                            "The Host header is not a valid host and port, which the "
+                            "page's absolute links are made of."
+                        ),
                         **_responses("422", "500", "503"),
                     },
                 },
