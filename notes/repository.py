@@ -201,7 +201,7 @@ def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteRecord]
         params["after_value"] = query.after.value
         if query.sort_key != "id":
             params["after_id"] = query.after.id
-    return [_record(row) for row in runner.fetch(statement, params)]
+    return list(map(NoteRecord._make, runner.fetch(statement, params)))
 
 
 def check_schema(runner: StatementRunner) -> None:

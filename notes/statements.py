@@ -94,7 +94,7 @@ class StatementRunner:
         entry, cursor = self._run_raw(statement, params)
         rows: list[Row] = cursor.fetchall()
         if entry.datetime_columns and rows:
-            rows = [_with_datetimes(row, entry.datetime_columns) for row in rows]
+            rows = _with_datetimes(rows, entry.datetime_columns)
         return rows
 
     def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
@@ -117,9 +117,13 @@ class StatementRunner:
 _from_text: Callable[[str], datetime] = datetime.fromisoformat
 
 
-def _with_datetimes(row: Row, columns: tuple[int, ...]) -> Row:
-    values = list(row)
-    for index in columns:
-        if values[index] is not None:
-            values[index] = _from_text(values[index])
-    return values
+def _with_datetimes(rows: list[Row], columns: tuple[int, ...]) -> list[Row]:
+    # One loop for the whole result, not a call a row: a page is 51 rows.
+    converted: list[Row] = []
+    for row in rows:
+        values = list(row)
+        for index in columns:
+            if values[index] is not None:
+                values[index] = _from_text(values[index])
+        converted.append(values)
+    return converted
