@@ -132,7 +132,7 @@ def cursor_key(secret: str, database_url: str) -> bytes:
 
 
 def _mac(key: bytes, payload: bytes) -> bytes:
-    return hmac.digest(key, payload, "sha256")[:_MAC_SIZE]  # one-shot, in OpenSSL
+    return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_SIZE]
 
 
 def encode_cursor(note: NoteRecord, sort: str, *, key: bytes) -> str:
