@@ -675,3 +675,30 @@ async def test_a_crashing_read_does_not_spoil_its_batch(database: Database) -> N
     assert isinstance(outcomes[1], RuntimeError)
     # A read changes nothing: one that crashes must not fail the reads batched with it.
     assert outcomes[0] == note
+
+
+async def test_reads_batched_together_see_one_snapshot(database: Database) -> None:
+    if not isinstance(database, SqliteDatabase):
+        pytest.skip("only SQLite batches reads")
+    await insert(database, title="before")
+    release, paused, written = threading.Event(), threading.Event(), threading.Event()
+
+    def pause_until_written(_unit: Any) -> None:
+        paused.set()
+        assert written.wait(10)
+
+    blocker = asyncio.ensure_future(database.read(_blocker(release)))
+    await asyncio.sleep(0.05)
+    first = asyncio.ensure_future(listing(database))
+    pause = asyncio.ensure_future(database.read(pause_until_written))
+    second = asyncio.ensure_future(listing(database))
+    await asyncio.sleep(0.05)
+    release.set()
+    await blocker
+    assert await asyncio.to_thread(paused.wait, 10)
+    await insert(database, title="during")  # committed between the batch's two listings
+    written.set()
+    await pause
+    assert titles(await first) == titles(await second) == ["before"]
+    # The batch's transaction ends with it: the next read sees the write.
+    assert titles(await listing(database)) == ["before", "during"]
