@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, make_mocked_request
 
-from notes.origin import origin_of
+from notes.origin import origin_of, request_origin
 
 NOTE = {"title": "t", "created_by": "me"}
 
@@ -104,3 +104,27 @@ async def test_without_a_host_header_the_link_names_the_servers_address(
     head = answer.split(b"\r\n\r\n", 1)[0].decode()
     assert head.startswith("HTTP/1.0 200 ")
     assert f"Link: <http://127.0.0.1:{port}/notes?limit=1&cursor=" in head
+
+
+class _Transport:
+    """What request_origin reads of a transport: the socket's own address."""
+
+    def __init__(self, sockname: object) -> None:
+        self._sockname = sockname
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self._sockname if name == "sockname" else default
+
+
+@pytest.mark.parametrize(
+    ("sockname", "origin"),
+    [
+        (("10.0.0.7", 8080), "http://10.0.0.7:8080"),
+        (("::1", 8080, 0, 0), "http://[::1]:8080"),
+        (("fe80::1%eth0", 8080, 0, 2), "http://[fe80::1%25eth0]:8080"),
+        ("/run/notes.sock", "http://localhost"),  # a Unix socket has no host
+    ],
+)
+def test_without_a_host_header_the_socket_address_stands_in(sockname: object, origin: str) -> None:
+    request = make_mocked_request("GET", "/notes", transport=_Transport(sockname))
+    assert request_origin(request) == origin
