@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
@@ -67,10 +66,6 @@ SCHEMA_PROBE = select(c.id).limit(bindparam("limit", type_=Integer))
 LIKE_ESCAPE = "/"
 
 
-def _record(row: Sequence[Any]) -> NoteRecord:
-    return NoteRecord._make(row)
-
-
 def _stored(values: NoteValues, now: Any) -> dict[str, Any]:
     return {
         "new_title": values.title,
@@ -88,14 +83,14 @@ def insert_note(runner: StatementRunner, *, fields: dict[str, Any]) -> NoteRecor
     """Create a note from validated fields; `created_at` defaults to now."""
     now = utc_now()
     values = NoteValues(**{"created_at": now, **fields})
-    return _record(runner.fetch(INSERT_NOTE, _stored(values, now))[0])
+    return NoteRecord._make(runner.fetch(INSERT_NOTE, _stored(values, now))[0])
 
 
 def get_note(runner: StatementRunner, *, note_id: int) -> NoteRecord:
     rows = runner.fetch(SELECT_BY_ID, {"note_id": note_id})
     if not rows:
         raise NoteNotFound(note_id)
-    return _record(rows[0])
+    return NoteRecord._make(rows[0])
 
 
 def _get_for_update(runner: StatementRunner, note_id: int, if_match: str | None) -> NoteRecord:
@@ -104,7 +99,7 @@ def _get_for_update(runner: StatementRunner, note_id: int, if_match: str | None)
     rows = runner.fetch(SELECT_BY_ID_FOR_UPDATE, {"note_id": note_id})
     if not rows:
         raise NoteNotFound(note_id)
-    current = _record(rows[0])
+    current = NoteRecord._make(rows[0])
     require_if_match(if_match, current.etag)
     return current
 
@@ -123,7 +118,7 @@ def update_note(
     if values == stored:
         return current
     params = {**_stored(values, utc_now()), "note_id": note_id}
-    return _record(runner.fetch(UPDATE_NOTE, params)[0])
+    return NoteRecord._make(runner.fetch(UPDATE_NOTE, params)[0])
 
 
 def delete_note(runner: StatementRunner, *, note_id: int, if_match: str | None) -> None:
