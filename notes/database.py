@@ -186,8 +186,7 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 
 def _time_out(future: asyncio.Future[Any]) -> None:
     """Answer a caller whose job is not done in time; the worker then skips the job."""
-    if not future.done():
-        future.set_exception(TimeoutError())
+    _settle(future, None, TimeoutError())
 
 
 _STOP = object()
