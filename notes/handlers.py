@@ -52,7 +52,7 @@ async def list_notes(request: web.Request) -> web.Response:
         cursor = encode_cursor(page[-1], query.sort, key=key)
         next_url = origin + str(request.rel_url.update_query(cursor=cursor))
         headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
-    body = {"notes": [note.to_json() for note in page], "next": next_url}
+    body = {"notes": page, "next": next_url}
     return json_response(body, headers=headers)
 
 

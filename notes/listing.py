@@ -15,7 +15,7 @@ import orjson
 from multidict import MultiMapping
 
 from notes.errors import FieldProblem, ValidationFailed
-from notes.records import NoteRecord
+from notes.records import NoteObject
 from notes.schemas import INT32_MAX, INT32_MIN
 from notes.timestamps import TimestampError, format_timestamp, parse_timestamp
 
@@ -116,8 +116,8 @@ def _integer(text: str) -> int | None:
     return int(text)
 
 
-def sort_value(note: NoteRecord, sort_key: str) -> SortValue:
-    value: SortValue = getattr(note, sort_key)
+def sort_value(note: NoteObject, sort_key: str) -> SortValue:
+    value: SortValue = note[sort_key]
     return value
 
 
@@ -135,10 +135,10 @@ def _mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()[:_MAC_SIZE]
 
 
-def encode_cursor(note: NoteRecord, sort: str, *, key: bytes) -> str:
+def encode_cursor(note: NoteObject, sort: str, *, key: bytes) -> str:
     value = sort_value(note, sort.removeprefix("-"))
     plain = format_timestamp(value) if isinstance(value, datetime) else value
-    payload = orjson.dumps([sort, plain, note.id])
+    payload = orjson.dumps([sort, plain, note["id"]])
     token = base64.urlsafe_b64encode(_mac(key, payload) + payload)
     return token.decode("ascii").rstrip("=")
 

@@ -22,12 +22,13 @@ from notes.conditional import require_if_match
 from notes.errors import NoteNotFound
 from notes.listing import ListQuery
 from notes.models import notes_table
-from notes.records import NoteRecord, NoteValues
+from notes.records import NoteObject, NoteRecord, NoteValues, note_objects
 from notes.statements import StatementRunner
 from notes.timestamps import utc_now
 
 c = notes_table.c
-NOTE_COLUMNS = (
+# What the API shows of a note, in NoteRecord's order; a record adds the version.
+PUBLIC_COLUMNS = (
     c.id,
     c.title,
     c.description,
@@ -35,8 +36,8 @@ NOTE_COLUMNS = (
     c.created_by,
     c.priority,
     c.updated_at,
-    c.version,
 )
+NOTE_COLUMNS = (*PUBLIC_COLUMNS, c.version)
 STORED_COLUMNS = (
     "title",
     "description",
@@ -162,7 +163,7 @@ def _list_statement(
     if sort_key != "id":
         ordering.append(c.id.asc())
     limit = bindparam("limit", type_=Integer)
-    return select(*NOTE_COLUMNS).where(*conditions).order_by(*ordering).limit(limit)
+    return select(*PUBLIC_COLUMNS).where(*conditions).order_by(*ordering).limit(limit)
 
 
 def like_pattern(text: str) -> str:
@@ -175,8 +176,9 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteRecord]:
-    """One page, plus one more note when there is a next page (the caller trims it)."""
+def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteObject]:
+    """One page, plus one more note when there is a next page (the caller trims it),
+    as the API shows them: a page needs no ETags, and no records."""
     statement = _list_statement(
         query.sort_key,
         query.descending,
@@ -196,7 +198,7 @@ def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteRecord]
         params["after_value"] = query.after.value
         if query.sort_key != "id":
             params["after_id"] = query.after.id
-    return list(map(NoteRecord._make, runner.fetch(statement, params)))
+    return note_objects(runner.fetch_stored(statement, params), runner.read_datetime)
 
 
 def check_schema(runner: StatementRunner) -> None:

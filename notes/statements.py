@@ -97,6 +97,20 @@ class StatementRunner:
             rows = _with_datetimes(rows, entry.datetime_columns)
         return rows
 
+    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        """The rows as the driver returns them, datetimes still as stored (text on
+        SQLite): a caller with many rows reads them with `read_datetime` in its own
+        pass, rather than copying every row here first."""
+        if self._cache is None:
+            return self.fetch(statement, params)  # SQLAlchemy's rows hold datetimes already
+        rows: list[Row] = self._run_raw(statement, params)[1].fetchall()
+        return rows
+
+    @property
+    def read_datetime(self) -> Callable[[Any], datetime]:
+        """What makes a datetime of a value of `fetch_stored`'s rows."""
+        return _unchanged if self._cache is None else _from_text
+
     def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement that returns no rows."""
         if self._cache is None:
@@ -115,6 +129,10 @@ class StatementRunner:
 
 
 _from_text: Callable[[str], datetime] = datetime.fromisoformat
+
+
+def _unchanged(value: datetime) -> datetime:
+    return value
 
 
 def _with_datetimes(rows: list[Row], columns: tuple[int, ...]) -> list[Row]:

@@ -22,7 +22,7 @@ from notes.database import Database, SqliteDatabase, open_database, translate_da
 from notes.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
 from notes.listing import SORT_VALUES
 from notes.migrations import upgrade_database
-from notes.records import NoteRecord
+from notes.records import NoteObject, NoteRecord
 from notes.settings import Settings, SqliteSynchronous
 from notes.timestamps import utc_now
 from tests.unit.test_listing import encode_cursor, parse_list_query
@@ -52,7 +52,7 @@ async def delete(database: Database, note_id: int, if_match: str | None = None) 
     await database.write(partial(repository.delete_note, note_id=note_id, if_match=if_match))
 
 
-async def listing(database: Database, *pairs: tuple[str, str]) -> list[NoteRecord]:
+async def listing(database: Database, *pairs: tuple[str, str]) -> list[NoteObject]:
     query = parse_list_query(MultiDict(pairs), default_limit=100, max_limit=1000)
     found = await database.read(partial(repository.list_notes, query=query))
     return found[: query.limit]
@@ -67,8 +67,12 @@ async def check_health(database: Database) -> None:
         await database.read(getattr(repository, "ping"))  # noqa: B009
 
 
-def titles(notes: list[NoteRecord]) -> list[str]:
-    return [note.title for note in notes]
+def titles(notes: list[NoteObject]) -> list[str]:
+    return [note["title"] for note in notes]
+
+
+def ids(notes: list[NoteObject]) -> list[int]:
+    return [note["id"] for note in notes]
 
 
 # -- create, read, update, delete --------------------------------------------------------
@@ -123,6 +127,17 @@ async def test_values_survive_the_round_trip(database: Database) -> None:
     )
     assert (await get(database, top.id)).created_at == datetime(9999, 12, 31, 23, 59, 59, 999_999)
     assert (await get(database, top.id)).priority == 2147483647
+
+
+async def test_a_page_shows_each_note_as_reading_it_does(database: Database) -> None:
+    # A page's notes come from rows, not records: the same text, the same timestamps.
+    await test_values_survive_the_round_trip(database)
+    await insert(database, created_at=datetime(2017, 8, 23))
+    await update(database, 1, description="changed")
+    page = await listing(database)
+    assert ids(page) == [1, 2, 3]
+    assert page == [(await get(database, note_id)).to_json() for note_id in (1, 2, 3)]
+    assert [type(note["created_at"]) for note in page] == [datetime] * 3
 
 
 async def test_missing_notes(database: Database) -> None:
@@ -248,7 +263,7 @@ async def test_listing_order_and_pages(database: Database) -> None:
 
 async def _check_order_and_pages(database: Database, notes: list[NoteRecord], sort: str) -> None:
     expected = _expected(notes, sort)
-    assert [note.id for note in await listing(database, ("sort", sort))] == expected, sort
+    assert ids(await listing(database, ("sort", sort))) == expected, sort
     # keyset pages of 3 visit the same notes in the same order
     seen: list[int] = []
     pairs: list[tuple[str, str]] = [("sort", sort), ("limit", "3")]
@@ -256,7 +271,7 @@ async def _check_order_and_pages(database: Database, notes: list[NoteRecord], so
         query = parse_list_query(MultiDict(pairs), default_limit=100, max_limit=1000)
         found = await database.read(partial(repository.list_notes, query=query))
         page = found[:3]
-        seen += [note.id for note in page]
+        seen += ids(page)
         if len(found) <= 3:
             break
         assert len(found) == 4
@@ -280,9 +295,9 @@ async def test_titles_compare_by_code_point(database: Database) -> None:
 async def test_ties_broken_by_id_ascending(database: Database) -> None:
     for title in ("x", "y", "x", "y", "x"):
         await insert(database, title=title, priority=1)
-    assert [note.id for note in await listing(database, ("sort", "-title"))] == [2, 4, 1, 3, 5]
-    assert [note.id for note in await listing(database, ("sort", "priority"))] == [1, 2, 3, 4, 5]
-    assert [note.id for note in await listing(database, ("sort", "-priority"))] == [1, 2, 3, 4, 5]
+    assert ids(await listing(database, ("sort", "-title"))) == [2, 4, 1, 3, 5]
+    assert ids(await listing(database, ("sort", "priority"))) == [1, 2, 3, 4, 5]
+    assert ids(await listing(database, ("sort", "-priority"))) == [1, 2, 3, 4, 5]
 
 
 async def test_listing_one_more_than_the_limit(database: Database) -> None:
@@ -290,15 +305,13 @@ async def test_listing_one_more_than_the_limit(database: Database) -> None:
         await insert(database)
     query = parse_list_query(MultiDict([("limit", "2")]), default_limit=100, max_limit=1000)
     found = await database.read(partial(repository.list_notes, query=query))
-    assert [note.id for note in found] == [1, 2, 3]
+    assert ids(found) == [1, 2, 3]
     after = parse_list_query(
         MultiDict([("limit", "2"), ("cursor", encode_cursor(found[1], "id"))]),
         default_limit=100,
         max_limit=1000,
     )
-    assert [
-        note.id for note in await database.read(partial(repository.list_notes, query=after))
-    ] == [
+    assert ids(await database.read(partial(repository.list_notes, query=after))) == [
         3,
         4,
         5,
@@ -308,9 +321,7 @@ async def test_listing_one_more_than_the_limit(database: Database) -> None:
         default_limit=100,
         max_limit=1000,
     )
-    assert [
-        note.id for note in await database.read(partial(repository.list_notes, query=last))
-    ] == [
+    assert ids(await database.read(partial(repository.list_notes, query=last))) == [
         2,
         1,
     ]
@@ -321,13 +332,11 @@ async def test_filters(database: Database) -> None:
     await insert(database, created_by="Me", priority=1)
     await insert(database, created_by="me", priority=2)
     await insert(database, created_by="me ", priority=-2147483648)
-    assert [note.id for note in await listing(database, ("created_by", "me"))] == [1, 3]
-    assert [note.id for note in await listing(database, ("created_by", "Me"))] == [2]
-    assert [note.id for note in await listing(database, ("priority", "1"))] == [1, 2]
-    assert [
-        note.id for note in await listing(database, ("priority", "1"), ("created_by", "me"))
-    ] == [1]
-    assert [note.id for note in await listing(database, ("priority", "-2147483648"))] == [4]
+    assert ids(await listing(database, ("created_by", "me"))) == [1, 3]
+    assert ids(await listing(database, ("created_by", "Me"))) == [2]
+    assert ids(await listing(database, ("priority", "1"))) == [1, 2]
+    assert ids(await listing(database, ("priority", "1"), ("created_by", "me"))) == [1]
+    assert ids(await listing(database, ("priority", "-2147483648"))) == [4]
     assert await listing(database, ("created_by", "nobody")) == []
     assert await listing(database, ("created_by", "")) == []
 
@@ -337,21 +346,21 @@ async def test_q_is_case_insensitive_by_casefold(database: Database) -> None:
     await insert(database, title="other", description="GROSSE STRASSE")
     await insert(database, title="unrelated")
     await insert(database, title="ΣΊΣΥΦΟΣ")
-    assert [note.id for note in await listing(database, ("q", "STRASSE"))] == [1, 2]
-    assert [note.id for note in await listing(database, ("q", "straße"))] == [1, 2]
-    assert [note.id for note in await listing(database, ("q", "ss"))] == [1, 2]
-    assert [note.id for note in await listing(database, ("q", "OTHER"))] == [2]
-    assert [note.id for note in await listing(database, ("q", "σίσυφος"))] == [4]
-    assert [note.id for note in await listing(database, ("q", ""))] == [1, 2, 3, 4]
+    assert ids(await listing(database, ("q", "STRASSE"))) == [1, 2]
+    assert ids(await listing(database, ("q", "straße"))) == [1, 2]
+    assert ids(await listing(database, ("q", "ss"))) == [1, 2]
+    assert ids(await listing(database, ("q", "OTHER"))) == [2]
+    assert ids(await listing(database, ("q", "σίσυφος"))) == [4]
+    assert ids(await listing(database, ("q", ""))) == [1, 2, 3, 4]
     assert await listing(database, ("q", "absent")) == []
     # title or description
     await insert(database, title="needle")
     await insert(database, title="x", description="a NEEDLE in it")
-    assert [note.id for note in await listing(database, ("q", "needle"))] == [5, 6]
+    assert ids(await listing(database, ("q", "needle"))) == [5, 6]
     # the folded copies follow updates
     await update(database, 5, title="AFTER")
-    assert [note.id for note in await listing(database, ("q", "needle"))] == [6]
-    assert [note.id for note in await listing(database, ("q", "after"))] == [5]
+    assert ids(await listing(database, ("q", "needle"))) == [6]
+    assert ids(await listing(database, ("q", "after"))) == [5]
 
 
 async def test_q_special_characters_are_literal(database: Database) -> None:
@@ -373,11 +382,10 @@ async def test_q_special_characters_are_literal(database: Database) -> None:
 
 async def test_concurrent_writes_all_succeed(database: Database) -> None:
     created = await asyncio.gather(*(insert(database, title=f"n{i}") for i in range(200)))
-    ids = [note.id for note in created]
-    assert sorted(ids) == list(range(1, 201))
+    assert sorted(note.id for note in created) == list(range(1, 201))
     everything = await listing(database, ("limit", "1000"))
     assert len(everything) == 200
-    assert {note.title for note in everything} == {f"n{i}" for i in range(200)}
+    assert set(titles(everything)) == {f"n{i}" for i in range(200)}
 
 
 def _blocker(release: threading.Event) -> Callable[[Any], None]:

@@ -22,7 +22,7 @@ from notes.listing import (
     ListQuery,
     sort_value,
 )
-from notes.records import NoteRecord
+from notes.records import NoteObject, NoteRecord
 
 LIMIT = "must be an integer from 1 to 1000"
 PRIORITY = "must be an integer from -2147483648 to 2147483647"
@@ -52,8 +52,9 @@ _decode: Any = listing.decode_cursor
 _parse: Any = listing.parse_list_query
 
 
-def encode_cursor(note: NoteRecord, sort: str, key: bytes = CURSOR_KEY) -> str:
-    encoded: str = _encode(note, sort, key=key) if SIGNED else _encode(note, sort)
+def encode_cursor(note: NoteRecord | NoteObject, sort: str, key: bytes = CURSOR_KEY) -> str:
+    shown = note.to_json() if isinstance(note, NoteRecord) else note
+    encoded: str = _encode(shown, sort, key=key) if SIGNED else _encode(shown, sort)
     return encoded
 
 
@@ -310,7 +311,7 @@ def test_cursor_is_checked_against_the_default_sort() -> None:
 
 def test_sort_value() -> None:
     for key, value in EXPECTED_VALUES.items():
-        assert sort_value(NOTE, key) == value
+        assert sort_value(NOTE.to_json(), key) == value
 
 
 @pytest.mark.parametrize(

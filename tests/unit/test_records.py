@@ -7,7 +7,7 @@ from datetime import datetime
 import orjson
 import pytest
 
-from notes.records import NoteRecord, NoteValues
+from notes.records import NoteRecord, NoteValues, note_objects
 from notes.responses import note_response
 
 RECORD = NoteRecord(
@@ -100,3 +100,11 @@ def test_note_response() -> None:
     plain = note_response(RECORD)
     assert plain.status == 200
     assert plain.headers["ETag"] == '"1-1"'
+
+
+def test_note_objects_from_rows() -> None:
+    stored = ("2017-08-23 00:00:00.000000", "2026-11-23 10:00:00.123456")
+    row = (*RECORD[:3], stored[0], *RECORD[4:6], stored[1])
+    # With or without the version, read as the backend stores timestamps.
+    assert note_objects([row, (*row, 9)], datetime.fromisoformat) == [RECORD.to_json()] * 2
+    assert note_objects([], datetime.fromisoformat) == []

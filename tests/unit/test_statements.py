@@ -62,3 +62,22 @@ def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
     # And SQLAlchemy's own result processing reads it back unchanged.
     row = connection.execute(select(NoteRow.created_at).where(NoteRow.id == note.id)).one()
     assert row.created_at == created_at == note.created_at
+
+
+def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) -> None:
+    created_at = datetime(2017, 8, 23, 13, 45, 7, 120)
+    fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
+    fast = StatementRunner(connection, SqliteStatementCache())
+    plain = StatementRunner(connection, None)
+    with connection.begin():
+        note = repository.insert_note(fast, fields={**fields, "created_at": created_at})
+    params = {"note_id": note.id}
+    # The fast path leaves SQLite's text for the caller to read ...
+    (stored,) = fast.fetch_stored(repository.SELECT_BY_ID, params)
+    assert stored[3] == "2017-08-23 13:45:07.000120"
+    assert fast.read_datetime(stored[3]) == created_at
+    # ... SQLAlchemy's rows hold datetimes already.
+    (processed,) = plain.fetch_stored(repository.SELECT_BY_ID, params)
+    assert processed[3] == created_at
+    assert plain.read_datetime(processed[3]) is processed[3]
+    assert tuple(fast.fetch(repository.SELECT_BY_ID, params)[0]) == tuple(processed) == note
