@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,9 +10,9 @@ from typing import Any, NamedTuple
 NoteObject = dict[str, Any]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class NoteValues:
-    """The writable fields of a note, validated and normalised (timestamps naive UTC)."""
+class NoteValues(NamedTuple):
+    """The writable fields of a note, validated and normalised (timestamps naive UTC),
+    in NoteRecord's order."""
 
     title: str
     description: str
@@ -23,7 +22,7 @@ class NoteValues:
 
 
 class NoteRecord(NamedTuple):
-    """A stored note. A named tuple: a page of them is built from rows at C speed."""
+    """A stored note, with the version its ETag is made of."""
 
     id: int
     title: str
@@ -34,15 +33,16 @@ class NoteRecord(NamedTuple):
     updated_at: datetime
     version: int
 
+    @classmethod
+    def written(
+        cls, note_id: int, values: NoteValues, *, updated_at: datetime, version: int
+    ) -> NoteRecord:
+        """The record of a row just written with these values: what reading it gives."""
+        return cls(note_id, *values, updated_at, version)
+
     @property
     def values(self) -> NoteValues:
-        return NoteValues(
-            title=self.title,
-            description=self.description,
-            created_at=self.created_at,
-            created_by=self.created_by,
-            priority=self.priority,
-        )
+        return NoteValues._make(self[1:6])
 
     @property
     def etag(self) -> str:

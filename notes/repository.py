@@ -11,7 +11,6 @@ anything: SQLite's group commit relies on that to share one transaction between 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from typing import Any
 
@@ -53,12 +52,13 @@ _STORED = {name: bindparam(f"new_{name}", type_=c[name].type) for name in STORED
 
 SELECT_BY_ID = select(*NOTE_COLUMNS).where(c.id == bindparam("note_id"))
 SELECT_BY_ID_FOR_UPDATE = SELECT_BY_ID.with_for_update()
-INSERT_NOTE = insert(notes_table).values(**_STORED, version=1).returning(*NOTE_COLUMNS)
+# Writes return nothing: what they store is known (`NoteRecord.written`), and RETURNING
+# is slow on SQLite (`StatementRunner.insert`).
+INSERT_NOTE = insert(notes_table).values(**_STORED, version=1)
 UPDATE_NOTE = (
     update(notes_table)
     .where(c.id == bindparam("note_id"))
-    .values(**_STORED, version=c.version + 1)
-    .returning(*NOTE_COLUMNS)
+    .values(**_STORED, version=bindparam("new_version"))
 )
 DELETE_NOTE = delete(notes_table).where(c.id == bindparam("note_id"))
 # Health: the table must be there (a never-migrated database is not healthy).
@@ -84,7 +84,8 @@ def insert_note(runner: StatementRunner, *, fields: dict[str, Any]) -> NoteRecor
     """Create a note from validated fields; `created_at` defaults to now."""
     now = utc_now()
     values = NoteValues(**{"created_at": now, **fields})
-    return NoteRecord._make(runner.fetch(INSERT_NOTE, _stored(values, now))[0])
+    note_id = runner.insert(INSERT_NOTE, _stored(values, now))
+    return NoteRecord.written(note_id, values, updated_at=now, version=1)
 
 
 def get_note(runner: StatementRunner, *, note_id: int) -> NoteRecord:
@@ -115,11 +116,14 @@ def update_note(
     """
     current = _get_for_update(runner, note_id, if_match)
     stored = current.values
-    values = dataclasses.replace(stored, **changes)
+    values = stored._replace(**changes)
     if values == stored:
         return current
-    params = {**_stored(values, utc_now()), "note_id": note_id}
-    return NoteRecord._make(runner.fetch(UPDATE_NOTE, params)[0])
+    # The row is locked (FOR UPDATE; SQLite's single writer): the next version is ours.
+    now, version = utc_now(), current.version + 1
+    params = {**_stored(values, now), "note_id": note_id, "new_version": version}
+    runner.execute(UPDATE_NOTE, params)
+    return NoteRecord.written(note_id, values, updated_at=now, version=version)
 
 
 def delete_note(runner: StatementRunner, *, note_id: int, if_match: str | None) -> None:

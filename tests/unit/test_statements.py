@@ -81,3 +81,15 @@ def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) 
     assert processed[3] == created_at
     assert plain.read_datetime(processed[3]) is processed[3]
     assert tuple(fast.fetch(repository.SELECT_BY_ID, params)[0]) == tuple(processed) == note
+
+
+def test_insert_answers_the_new_rows_key(connection: Connection) -> None:
+    fast = StatementRunner(connection, SqliteStatementCache())
+    plain = StatementRunner(connection, None)
+    fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
+    with connection.begin():
+        made = [repository.insert_note(runner, fields=fields) for runner in (fast, plain, fast)]
+    assert [note.id for note in made] == [1, 2, 3]
+    with connection.begin():
+        read = [repository.get_note(fast, note_id=note_id) for note_id in (1, 2, 3)]
+    assert read == made
