@@ -48,11 +48,15 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return _ObjectWithDuplicates(pairs, duplicates)
 
 
+_CONTAINERS = (dict, list)
+
+
 def _duplicate_paths(value: Any) -> list[str]:
     """The JSON paths of the repeated keys in `value`, depth first.
 
     Iterative: the body may nest as deep as the parser allowed, and the walk starts
-    deeper in the stack than the parser did."""
+    deeper in the stack than the parser did. Only containers are visited (a scalar
+    repeats nothing), so a flat object, the body of every write, costs no path."""
     found: list[str] = []
     pending: list[tuple[str, Any]] = [("$", value)]
     while pending:
@@ -60,10 +64,16 @@ def _duplicate_paths(value: Any) -> list[str]:
         if isinstance(node, _ObjectWithDuplicates):
             found.extend(f"{path}.{key}" for key in node.duplicates)
         if isinstance(node, dict):
-            pending.extend((f"{path}.{key}", child) for key, child in reversed(node.items()))
+            pending.extend(
+                (f"{path}.{key}", child)
+                for key, child in reversed(node.items())
+                if isinstance(child, _CONTAINERS)
+            )
         elif isinstance(node, list):
             pending.extend(
-                (f"{path}[{index}]", child) for index, child in reversed(list(enumerate(node)))
+                (f"{path}[{index}]", child)
+                for index, child in reversed(list(enumerate(node)))
+                if isinstance(child, _CONTAINERS)
             )
     # Escaped here, on the few paths found, rather than on every key of every body.
     return [escape_surrogates(path) for path in found]
