@@ -113,11 +113,11 @@ class StatementRunner:
         (RETURNING on PostgreSQL).
         """
         if self._cache is None:
-            key = self.connection.execute(statement, dict(params)).inserted_primary_key
-            assert key is not None
-            return int(key[0])
-        note_id: int = self._run_raw(statement, params)[1].lastrowid
-        return note_id
+            inserted = self.connection.execute(statement, dict(params)).inserted_primary_key
+            assert inserted is not None
+            return int(inserted[0])
+        key: int = self._run_raw(statement, params)[1].lastrowid
+        return key
 
     def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         """Run a statement that returns no rows."""
