@@ -77,8 +77,7 @@ class _DatabaseErrorTranslation:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: object
     ) -> None:
-        if error is None or isinstance(error, NotesError):
-            return
+        # No domain error (NotesError) is one of these: those pass through, as bugs do.
         if isinstance(error, _UNAVAILABLE):
             logger.warning("database unavailable: %s", type(error).__name__, exc_info=error)
             raise DatabaseUnavailable() from error
