@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from notes.timestamps import already_datetime
+
 # A note as the API shows it: CONTRACT.md's keys, in its order.
 NoteObject = dict[str, Any]
 
@@ -51,11 +53,7 @@ class NoteRecord(NamedTuple):
 
     def to_json(self) -> NoteObject:
         """The representation of CONTRACT.md, keys in its order."""
-        return note_objects((self,), _unchanged)[0]
-
-
-def _unchanged(value: datetime) -> datetime:
-    return value
+        return note_objects((self,), already_datetime)[0]
 
 
 def note_objects(

@@ -23,6 +23,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
+from notes.timestamps import already_datetime
+
 Row = Sequence[Any]
 Statement = Select[Any] | UpdateBase
 
@@ -101,7 +103,7 @@ class StatementRunner:
     @property
     def read_datetime(self) -> Callable[[Any], datetime]:
         """What makes a datetime of a value of `fetch_stored`'s rows."""
-        return _unchanged if self._cache is None else _from_text
+        return already_datetime if self._cache is None else _from_text
 
     def insert(self, statement: Statement, params: Mapping[str, Any]) -> int:
         """Insert one row; its new primary key.
@@ -137,10 +139,6 @@ class StatementRunner:
 
 
 _from_text: Callable[[str], datetime] = datetime.fromisoformat
-
-
-def _unchanged(value: datetime) -> datetime:
-    return value
 
 
 def _with_datetimes(rows: list[Row], columns: tuple[int, ...]) -> list[Row]:

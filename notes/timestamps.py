@@ -38,6 +38,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def already_datetime(value: datetime) -> datetime:
+    """The reader of timestamps that a driver (or a record) holds as datetimes already."""
+    return value
+
+
 def parse_timestamp(text: str) -> datetime:
     """Read RFC 3339 (any offset) or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (UTC) as naive UTC."""
     if match := RFC3339.fullmatch(text):
