@@ -8,14 +8,14 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from notes.database import open_database
-from notes.listing import cursor_key
-from notes.middlewares import concurrency_limit, problem_middleware
-from notes.migrations import upgrade_database
-from notes.openapi import build_openapi
-from notes.routes import setup_routes
+from notes.domain.listing import cursor_key
 from notes.settings import Settings
-from notes.typedefs import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.storage.database import open_database
+from notes.storage.migrations import upgrade_database
+from notes.web.keys import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.web.middlewares import concurrency_limit, problem_middleware
+from notes.web.openapi import build_openapi
+from notes.web.routes import setup_routes
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:

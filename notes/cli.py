@@ -14,9 +14,9 @@ import orjson
 from aiohttp import web
 
 from notes.app import create_app
-from notes.migrations import downgrade_database, upgrade_database
-from notes.openapi import build_openapi
 from notes.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from notes.storage.migrations import downgrade_database, upgrade_database
+from notes.web.openapi import build_openapi
 from notes.workers import Supervisor
 
 logger = logging.getLogger("notes")

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from notes.migrations import upgrade_database
 from notes.settings import Settings
+from notes.storage.migrations import upgrade_database
 
 logger = logging.getLogger(__name__)
 # A worker that dies sooner than this after its start is failing, not crashing once:

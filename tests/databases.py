@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 from sqlalchemy import URL, make_url
 
-from notes.migrations import upgrade_database
+from notes.storage.migrations import upgrade_database
 
 
 def postgres_admin_url(url: str) -> URL:

@@ -1,6 +1,6 @@
 """Mutation testing of notes/ against the unit suite, on both backends, and the score.
 
-    python -m tests.mutation_score [mutmut run arguments, e.g. "notes.listing*"]
+    python -m tests.mutation_score [mutmut run arguments, e.g. "notes.domain.listing*"]
 
 Runs `mutmut run` (configured in pyproject.toml: what is mutated, which tests run) on
 SQLite. Then, when NOTES_TEST_DATABASE_URL names a PostgreSQL server, it runs the

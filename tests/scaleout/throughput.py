@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import make_url
 
-from notes.migrations import upgrade_database
+from notes.storage.migrations import upgrade_database
 from tests.scaleout.processes import ServerProcess, service_env
 
 # As in benchmarks.results: at this share of the client's own ceiling, the figure is the client's.

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from notes.database import Database, open_database
-from notes.migrations import upgrade_database
 from notes.settings import Settings
+from notes.storage.database import Database, open_database
+from notes.storage.migrations import upgrade_database
 
 
 @pytest.fixture

@@ -21,12 +21,12 @@ from sqlalchemy import Connection, insert
 from yarl import URL
 
 from notes.app import create_app
-from notes.docs import swagger_ui_assets
-from notes.errors import FieldProblem
-from notes.models import notes_table
-from notes.responses import problem_response
+from notes.domain.errors import FieldProblem
 from notes.settings import Settings
-from notes.typedefs import DATABASE
+from notes.storage.models import notes_table
+from notes.web.docs import swagger_ui_assets
+from notes.web.keys import DATABASE
+from notes.web.responses import problem_response
 
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
@@ -334,7 +334,7 @@ async def test_an_unexpected_exception_is_a_bare_500(
     app = create_app(settings)
     app.router.add_get("/explode", explode)
     client = await aiohttp_client(app)
-    with caplog.at_level(logging.ERROR, logger="notes.middlewares"):
+    with caplog.at_level(logging.ERROR, logger="notes.web.middlewares"):
         response = await client.get("/explode")
     body = await problem(response, 500)
     assert body["title"] == "Internal Server Error"
@@ -425,11 +425,11 @@ async def test_a_never_migrated_database_is_unhealthy(
         auto_migrate=False,
     )
     client = await aiohttp_client(create_app(settings))
-    with caplog.at_level(logging.WARNING, logger="notes.database"):
+    with caplog.at_level(logging.WARNING, logger="notes.storage.database"):
         body = await problem(await client.get("/health"), 503)
     assert body["detail"] == "The database cannot be reached right now; try again later."
     # the log says why, with the traceback; the client is not told
-    (record,) = [r for r in caplog.records if r.name == "notes.database"]
+    (record,) = [r for r in caplog.records if r.name == "notes.storage.database"]
     assert record.exc_info is not None
     cause = record.exc_info[1]
     assert record.getMessage() == f"health probe failed: {type(cause).__name__}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from notes.conditional import if_match_holds, if_none_match_matches, require_if_match
-from notes.errors import PreconditionFailed
+from notes.domain.errors import PreconditionFailed
+from notes.web.conditional import if_match_holds, if_none_match_matches, require_if_match
 
 ETAG = '"7-3"'
 

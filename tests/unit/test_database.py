@@ -17,14 +17,19 @@ import pytest
 from multidict import MultiDict
 from sqlalchemy import Connection, exc
 
-from notes import repository
-from notes.database import Database, SqliteDatabase, open_database, translate_database_errors
-from notes.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
-from notes.listing import SORT_VALUES
-from notes.migrations import upgrade_database
-from notes.records import NoteObject, NoteRecord
+from notes.domain.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
+from notes.domain.listing import SORT_VALUES
+from notes.domain.records import NoteObject, NoteRecord
+from notes.domain.timestamps import utc_now
 from notes.settings import Settings, SqliteSynchronous
-from notes.timestamps import utc_now
+from notes.storage import repository
+from notes.storage.database import (
+    Database,
+    SqliteDatabase,
+    open_database,
+    translate_database_errors,
+)
+from notes.storage.migrations import upgrade_database
 from tests.unit.test_listing import encode_cursor, parse_list_query
 
 
@@ -627,7 +632,7 @@ class _DriverError(Exception):
 )
 def test_unreachable_errors_become_503(error: Exception, caplog: pytest.LogCaptureFixture) -> None:
     with (
-        caplog.at_level(logging.WARNING, logger="notes.database"),
+        caplog.at_level(logging.WARNING, logger="notes.storage.database"),
         pytest.raises(DatabaseUnavailable) as caught,
         translate_database_errors(),
     ):

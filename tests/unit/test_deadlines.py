@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from notes.deadlines import Deadlines
+from notes.storage.deadlines import Deadlines
 
 SECONDS = 0.05
 

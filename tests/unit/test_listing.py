@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from multidict import MultiDict
 
-from notes import listing
-from notes.errors import FieldProblem, ValidationFailed
-from notes.listing import (
+from notes.domain import listing
+from notes.domain.errors import FieldProblem, ValidationFailed
+from notes.domain.listing import (
     NOTE_ID_MAX,
     SORT_KEYS,
     SORT_VALUES,
@@ -22,7 +22,7 @@ from notes.listing import (
     ListQuery,
     sort_value,
 )
-from notes.records import NoteObject, NoteRecord
+from notes.domain.records import NoteObject, NoteRecord
 
 LIMIT = "must be an integer from 1 to 1000"
 PRIORITY = "must be an integer from -2147483648 to 2147483647"

@@ -15,8 +15,7 @@ from openapi_spec_validator import validate
 from pydantic import BaseModel
 
 from notes.cli import build_parser, main
-from notes.openapi import _without_null_defaults, build_openapi
-from notes.schemas import (
+from notes.domain.schemas import (
     NO_LEAP_SECOND_PATTERN,
     STORABLE_TEXT_PATTERN,
     Health,
@@ -27,8 +26,9 @@ from notes.schemas import (
     Problem,
     ValidationProblem,
 )
+from notes.domain.timestamps import TUTORIAL_PATTERN
 from notes.settings import Settings
-from notes.timestamps import TUTORIAL_PATTERN
+from notes.web.openapi import _without_null_defaults, build_openapi
 
 REF = "#/components/schemas/{model}"
 TEXT_PATTERN = STORABLE_TEXT_PATTERN

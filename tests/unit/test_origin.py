@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, make_mocked_request
 
-from notes.origin import origin_of, request_origin
+from notes.web.origin import origin_of, request_origin
 
 NOTE = {"title": "t", "created_by": "me"}
 

@@ -7,8 +7,8 @@ from datetime import datetime
 import orjson
 import pytest
 
-from notes.records import NoteRecord, NoteValues, note_objects
-from notes.responses import note_response
+from notes.domain.records import NoteRecord, NoteValues, note_objects
+from notes.web.responses import note_response
 
 RECORD = NoteRecord(
     id=1,

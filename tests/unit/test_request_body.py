@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from pytest_aiohttp import AiohttpClient
 
 from notes.app import create_app
-from notes.errors import FieldProblem, MalformedRequest, NotesError, ValidationFailed
-from notes.request_body import decode_json_object, is_json_media_type
-from notes.responses import problem_response
-from notes.schemas import NoteInput
+from notes.domain.errors import FieldProblem, MalformedRequest, NotesError, ValidationFailed
+from notes.domain.schemas import NoteInput
+from notes.domain.validation import validate
 from notes.settings import Settings
-from notes.validation import validate
+from notes.web.request_body import decode_json_object, is_json_media_type
+from notes.web.responses import problem_response
 
 PROBLEM_JSON = "application/problem+json"
 VALID = b'{"title": "t", "created_by": "me"}'

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, create_engine, select
 
-from notes import repository
-from notes.migrations import upgrade_database
-from notes.models import NoteRow
-from notes.statements import SqliteStatementCache, StatementRunner
+from notes.storage import repository
+from notes.storage.migrations import upgrade_database
+from notes.storage.models import NoteRow
+from notes.storage.statements import SqliteStatementCache, StatementRunner
 
 
 @pytest.fixture

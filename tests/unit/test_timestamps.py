@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from notes.timestamps import (
+from notes.domain.timestamps import (
     TUTORIAL_PATTERN,
     TimestampError,
     format_timestamp,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from notes.errors import FieldProblem, ValidationFailed
-from notes.schemas import (
+from notes.domain.errors import FieldProblem, ValidationFailed
+from notes.domain.schemas import (
     INT32_MAX,
     INT32_MIN,
     Note,
@@ -20,7 +20,7 @@ from notes.schemas import (
     _integer_only,
     _storable,
 )
-from notes.validation import (
+from notes.domain.validation import (
     RESETTABLE_DEFAULTS,
     WRITABLE_FIELDS,
     patch_changes,

@@ -16,7 +16,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from notes.timestamps import TUTORIAL_PATTERN, TimestampError, parse_timestamp
+from notes.domain.timestamps import TUTORIAL_PATTERN, TimestampError, parse_timestamp
 
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1

@@ -6,8 +6,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from notes.errors import FieldProblem, ValidationFailed, escape_surrogates
-from notes.schemas import NoteInput, NotePatch
+from notes.domain.errors import FieldProblem, ValidationFailed, escape_surrogates
+from notes.domain.schemas import NoteInput, NotePatch
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 WRITABLE_FIELDS = tuple(NoteInput.model_fields)

@@ -23,7 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import Select
 
-from notes.timestamps import already_datetime
+from notes.domain.timestamps import already_datetime
 
 Row = Sequence[Any]
 Statement = Select[Any] | UpdateBase

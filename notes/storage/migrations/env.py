@@ -9,7 +9,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from notes.models import Base
+from notes.storage.models import Base
 
 target_metadata = Base.metadata
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from notes.database import Database
 from notes.settings import Settings
+from notes.storage.database import Database
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from notes.conditional import require_if_match
-from notes.errors import NoteNotFound
-from notes.listing import ListQuery
-from notes.models import notes_table
-from notes.records import NoteObject, NoteRecord, NoteValues, note_objects
-from notes.statements import StatementRunner
-from notes.timestamps import utc_now
+from notes.domain.errors import NoteNotFound
+from notes.domain.listing import ListQuery
+from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_objects
+from notes.domain.timestamps import utc_now
+from notes.storage.models import notes_table
+from notes.storage.statements import StatementRunner
+from notes.web.conditional import require_if_match
 
 c = notes_table.c
 # What the API shows of a note, in NoteRecord's order; a record adds the version.

@@ -12,7 +12,7 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from notes.errors import (
+from notes.domain.errors import (
     ClientGone,
     FieldProblem,
     MalformedRequest,

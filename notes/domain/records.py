@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from notes.timestamps import already_datetime
+from notes.domain.timestamps import already_datetime
 
 # A note as the API shows it: CONTRACT.md's keys, in its order.
 NoteObject = dict[str, Any]

@@ -14,7 +14,7 @@ import re
 
 from aiohttp import hdrs, web
 
-from notes.errors import MalformedRequest
+from notes.domain.errors import MalformedRequest
 
 # RFC 3986: a reg-name (which covers IPv4 addresses) or a bracketed IPv6 address,
 # then an optional port. An empty host is no http host (RFC 9110 section 4.2.1).

@@ -8,16 +8,16 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from notes import repository
-from notes.conditional import if_none_match_matches
-from notes.errors import NoteNotFound
-from notes.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
-from notes.origin import request_origin
-from notes.request_body import read_json_object
-from notes.responses import json_response, note_response
-from notes.schemas import NoteInput, NotePatch
-from notes.typedefs import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
-from notes.validation import patch_changes, replacement_fields, validate
+from notes.domain.errors import NoteNotFound
+from notes.domain.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
+from notes.domain.schemas import NoteInput, NotePatch
+from notes.domain.validation import patch_changes, replacement_fields, validate
+from notes.storage import repository
+from notes.web.conditional import if_none_match_matches
+from notes.web.keys import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.web.origin import request_origin
+from notes.web.request_body import read_json_object
+from notes.web.responses import json_response, note_response
 
 # One spelling per note: no sign, no leading zero, within the id column's range.
 _NOTE_ID = re.compile(r"[1-9][0-9]{0,18}")

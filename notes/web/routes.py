@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from notes import docs, handlers
+from notes.web import docs, handlers
 
 
 def setup_routes(app: web.Application) -> None:

@@ -29,11 +29,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from notes import repository
-from notes.deadlines import Deadlines
-from notes.errors import DatabaseUnavailable, NotesError
+from notes.domain.errors import DatabaseUnavailable, NotesError
 from notes.settings import Settings
-from notes.statements import SqliteStatementCache, StatementRunner
+from notes.storage import repository
+from notes.storage.deadlines import Deadlines
+from notes.storage.statements import SqliteStatementCache, StatementRunner
 
 T = TypeVar("T")
 Work = Callable[[StatementRunner], T]

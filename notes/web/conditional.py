@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from notes.errors import PreconditionFailed
+from notes.domain.errors import PreconditionFailed
 
 # One member of an entity-tag list (RFC 9110 section 8.8.3): W/ is case-sensitive.
 _LIST_MEMBER = re.compile(r'[ \t]*(?:(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*)?(?:,|$)')

@@ -14,10 +14,10 @@ from typing import Final
 import orjson
 from multidict import MultiMapping
 
-from notes.errors import FieldProblem, ValidationFailed
-from notes.records import NoteObject
-from notes.schemas import INT32_MAX, INT32_MIN
-from notes.timestamps import TimestampError, format_timestamp, parse_timestamp
+from notes.domain.errors import FieldProblem, ValidationFailed
+from notes.domain.records import NoteObject
+from notes.domain.schemas import INT32_MAX, INT32_MIN
+from notes.domain.timestamps import TimestampError, format_timestamp, parse_timestamp
 
 SORT_KEYS: Final = ("id", "priority", "created_at", "updated_at", "title")
 SORT_VALUES: Final = tuple(f"{prefix}{key}" for key in SORT_KEYS for prefix in ("", "-"))

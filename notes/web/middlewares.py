@@ -7,8 +7,8 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler, Middleware
 
-from notes.errors import NotesError, Overloaded, ValidationFailed
-from notes.responses import problem_response
+from notes.domain.errors import NotesError, Overloaded, ValidationFailed
+from notes.web.responses import problem_response
 
 logger = logging.getLogger(__name__)
 # Headers of aiohttp's own errors that the client still needs (405's Allow).

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from notes.errors import FieldProblem
-from notes.records import NoteRecord
+from notes.domain.errors import FieldProblem
+from notes.domain.records import NoteRecord
 
 PROBLEM_JSON = "application/problem+json"
 # Naive datetimes are UTC here; orjson writes them as isoformat() + "Z" would.

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from notes.listing import NOTE_ID_MAX, SORT_VALUES
-from notes.schemas import (
+from notes.domain.listing import NOTE_ID_MAX, SORT_VALUES
+from notes.domain.schemas import (
     INT32_MAX,
     INT32_MIN,
     Health,
