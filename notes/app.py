@@ -10,9 +10,9 @@ from aiohttp import web
 
 from notes.domain.listing import cursor_key
 from notes.settings import Settings
-from notes.storage.database import open_database
 from notes.storage.migrations import upgrade_database
-from notes.web.keys import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.storage.store import open_store
+from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS
 from notes.web.middlewares import concurrency_limit, problem_middleware
 from notes.web.openapi import build_openapi
 from notes.web.routes import setup_routes
@@ -24,12 +24,12 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     if settings.migrates_on_start:
         # Alembic blocks (file and network I/O): keep it off the event loop.
         await asyncio.to_thread(upgrade_database, settings.database_url)
-    database = open_database(settings)
-    app[DATABASE] = database
+    notes = open_store(settings)
+    app[NOTES] = notes
     try:
         yield
     finally:
-        await database.close()
+        await notes.close()
 
 
 def create_app(settings: Settings) -> web.Application:

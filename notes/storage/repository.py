@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from notes.domain.conditions import IfMatch, require
 from notes.domain.errors import NoteNotFound
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_objects
 from notes.domain.timestamps import utc_now
 from notes.storage.models import notes_table
 from notes.storage.statements import StatementRunner
-from notes.web.conditional import require_if_match
 
 c = notes_table.c
 # What the API shows of a note, in NoteRecord's order; a record adds the version.
@@ -95,19 +95,19 @@ def get_note(runner: StatementRunner, *, note_id: int) -> NoteRecord:
     return NoteRecord._make(rows[0])
 
 
-def _get_for_update(runner: StatementRunner, note_id: int, if_match: str | None) -> NoteRecord:
+def _get_for_update(runner: StatementRunner, note_id: int, if_match: IfMatch | None) -> NoteRecord:
     # FOR UPDATE serialises writers of one note on PostgreSQL; SQLite's writes are
     # serialised already (one writer, BEGIN IMMEDIATE), and it renders nothing there.
     rows = runner.fetch(SELECT_BY_ID_FOR_UPDATE, {"note_id": note_id})
     if not rows:
         raise NoteNotFound(note_id)
     current = NoteRecord._make(rows[0])
-    require_if_match(if_match, current.etag)
+    require(if_match, current.etag)
     return current
 
 
 def update_note(
-    runner: StatementRunner, *, note_id: int, changes: dict[str, Any], if_match: str | None
+    runner: StatementRunner, *, note_id: int, changes: dict[str, Any], if_match: IfMatch | None
 ) -> NoteRecord:
     """Apply validated field changes (a PUT's full set, or a merge patch's few).
 
@@ -126,7 +126,7 @@ def update_note(
     return NoteRecord.written(note_id, values, updated_at=now, version=version)
 
 
-def delete_note(runner: StatementRunner, *, note_id: int, if_match: str | None) -> None:
+def delete_note(runner: StatementRunner, *, note_id: int, if_match: IfMatch | None) -> None:
     _get_for_update(runner, note_id, if_match)
     runner.execute(DELETE_NOTE, {"note_id": note_id})
 
@@ -207,13 +207,3 @@ def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteObject]
 
 def check_schema(runner: StatementRunner) -> None:
     runner.fetch(SCHEMA_PROBE, {"limit": 1})
-
-
-def touch_sqlite_header(runner: StatementRunner) -> None:
-    """Write the database header's (unused) user_version back unchanged.
-
-    It costs one WAL frame, and fails exactly when writes do: a full disk, a file
-    that became read-only or immutable, a lock held too long by another process.
-    """
-    version = runner.connection.exec_driver_sql("PRAGMA user_version").scalar_one()
-    runner.connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")

@@ -1,48 +1,34 @@
-"""Conditional requests (RFC 9110 section 13): If-Match and If-None-Match."""
+"""Conditional requests (RFC 9110 section 13), read with aiohttp's own parser.
+
+aiohttp parses If-Match and If-None-Match into ETags (``request.if_match``); this
+adds only what the contract needs beyond it: a header that is present but names no
+valid tag is a condition that nothing meets (412), not the absence of one, and a
+quoted ``"*"`` is an opaque tag, not the wildcard.
+"""
 
 from __future__ import annotations
 
-import re
+from aiohttp import hdrs, web
 
-from notes.domain.errors import PreconditionFailed
-
-# One member of an entity-tag list (RFC 9110 section 8.8.3): W/ is case-sensitive.
-_LIST_MEMBER = re.compile(r'[ \t]*(?:(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*)?(?:,|$)')
+from notes.domain.conditions import ANY, IfMatch
 
 
-def _entity_tags(header: str) -> list[tuple[bool, str]]:
-    """(weak, opaque tag) pairs of a comma-separated list; a list that does not parse as
-    a whole matches nothing (junk around a tag must not make it match)."""
-    tags: list[tuple[bool, str]] = []
-    position = 0
-    while position < len(header):
-        member = _LIST_MEMBER.match(header, position)
-        if member is None or member.end() == position:
-            return []
-        if member[2] is not None:
-            tags.append((member[1] is not None, member[2]))
-        position = member.end()
-    return tags
-
-
-def if_match_holds(header: str | None, etag: str) -> bool:
-    """Strong comparison: a weak tag never matches; `*` matches any current note."""
+def if_match(request: web.BaseRequest) -> IfMatch | None:
+    """The write's precondition: strong comparison, so weak tags never match."""
+    header = request.headers.get(hdrs.IF_MATCH)
     if header is None:
-        return True
+        return None
     if header.strip() == "*":
-        return True
-    return any(not weak and tag == etag for weak, tag in _entity_tags(header))
+        return ANY
+    tags = request.if_match or ()
+    return IfMatch(frozenset(f'"{tag.value}"' for tag in tags if not tag.is_weak))
 
 
-def require_if_match(header: str | None, etag: str) -> None:
-    if not if_match_holds(header, etag):
-        raise PreconditionFailed()
-
-
-def if_none_match_matches(header: str | None, etag: str) -> bool:
-    """Weak comparison, as RFC 9110 asks for If-None-Match: True means "not modified"."""
+def not_modified(request: web.BaseRequest, etag: str) -> bool:
+    """If-None-Match, by weak comparison: True when the client's copy is current."""
+    header = request.headers.get(hdrs.IF_NONE_MATCH)
     if header is None:
         return False
     if header.strip() == "*":
         return True
-    return any(tag == etag for _, tag in _entity_tags(header))
+    return any(f'"{tag.value}"' == etag for tag in request.if_none_match or ())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -12,9 +11,8 @@ from notes.domain.errors import NoteNotFound
 from notes.domain.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
 from notes.domain.schemas import NoteInput, NotePatch
 from notes.domain.validation import patch_changes, replacement_fields, validate
-from notes.storage import repository
-from notes.web.conditional import if_none_match_matches
-from notes.web.keys import CURSOR_KEY, DATABASE, OPENAPI_DOCUMENT, SETTINGS
+from notes.web.conditional import if_match, not_modified
+from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS
 from notes.web.origin import request_origin
 from notes.web.request_body import read_json_object
 from notes.web.responses import json_response, note_response
@@ -44,7 +42,7 @@ async def list_notes(request: web.Request) -> web.Response:
         max_limit=settings.max_page_size,
         signing_key=key,
     )
-    found = await request.app[DATABASE].read(partial(repository.list_notes, query=query))
+    found = await request.app[NOTES].list_notes(query)
     page = found[: query.limit]
     headers: dict[str, str] = {}
     next_url = None
@@ -58,16 +56,14 @@ async def list_notes(request: web.Request) -> web.Response:
 
 async def create_note(request: web.Request) -> web.Response:
     body = validate(NoteInput, await _body(request))
-    note = await request.app[DATABASE].write(
-        partial(repository.insert_note, fields=replacement_fields(body))
-    )
+    note = await request.app[NOTES].create_note(replacement_fields(body))
     return note_response(note, status=201, headers={hdrs.LOCATION: f"/notes/{note.id}"})
 
 
 async def get_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    note = await request.app[DATABASE].read(partial(repository.get_note, note_id=note_id))
-    if if_none_match_matches(request.headers.get(hdrs.IF_NONE_MATCH), note.etag):
+    note = await request.app[NOTES].get_note(note_id)
+    if not_modified(request, note.etag):
         return web.Response(status=304, headers={hdrs.ETAG: note.etag})
     return note_response(note)
 
@@ -86,29 +82,18 @@ async def patch_note(request: web.Request) -> web.Response:
 
 async def _update(request: web.Request, note_id: int, changes: dict[str, Any]) -> web.Response:
     """PUT and PATCH alike: validated changes, applied under the request's If-Match."""
-    note = await request.app[DATABASE].write(
-        partial(
-            repository.update_note,
-            note_id=note_id,
-            changes=changes,
-            if_match=request.headers.get(hdrs.IF_MATCH),
-        )
-    )
+    note = await request.app[NOTES].update_note(note_id, changes, if_match(request))
     return note_response(note)
 
 
 async def delete_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    await request.app[DATABASE].write(
-        partial(
-            repository.delete_note, note_id=note_id, if_match=request.headers.get(hdrs.IF_MATCH)
-        )
-    )
+    await request.app[NOTES].delete_note(note_id, if_match(request))
     return web.Response(status=204)
 
 
 async def health(request: web.Request) -> web.Response:
-    await request.app[DATABASE].check_health()
+    await request.app[NOTES].check_health()
     return json_response({"status": "ok"})
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from notes.domain.store import NoteStore
 from notes.settings import Settings
-from notes.storage.database import Database
 
 SETTINGS = web.AppKey("settings", Settings)
-DATABASE = web.AppKey("database", Database)
+NOTES = web.AppKey("notes", NoteStore)
 OPENAPI_DOCUMENT = web.AppKey("openapi_document", bytes)
 CURSOR_KEY = web.AppKey("cursor_key", bytes)

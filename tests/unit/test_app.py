@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import importlib.util
 import logging
 from datetime import datetime
@@ -24,8 +23,9 @@ from notes.app import create_app
 from notes.domain.errors import FieldProblem
 from notes.settings import Settings
 from notes.storage.models import notes_table
+from notes.storage.store import DatabaseNoteStore
 from notes.web.docs import swagger_ui_assets
-from notes.web.keys import DATABASE
+from notes.web.keys import NOTES
 from notes.web.responses import problem_response
 
 PROBLEM_JSON = "application/problem+json"
@@ -425,11 +425,11 @@ async def test_a_never_migrated_database_is_unhealthy(
         auto_migrate=False,
     )
     client = await aiohttp_client(create_app(settings))
-    with caplog.at_level(logging.WARNING, logger="notes.storage.database"):
+    with caplog.at_level(logging.WARNING, logger="notes.storage.backend"):
         body = await problem(await client.get("/health"), 503)
     assert body["detail"] == "The database cannot be reached right now; try again later."
     # the log says why, with the traceback; the client is not told
-    (record,) = [r for r in caplog.records if r.name == "notes.storage.database"]
+    (record,) = [r for r in caplog.records if r.name == "notes.storage.backend"]
     assert record.exc_info is not None
     cause = record.exc_info[1]
     assert record.getMessage() == f"health probe failed: {type(cause).__name__}"
@@ -449,7 +449,7 @@ async def test_cursors_are_bound_to_the_deployment(
     followed = await (await same.get(next_path)).json()
     assert [note["id"] for note in followed["notes"]] == [2]
     # a deployment with another secret does not
-    other = await aiohttp_client(create_app(dataclasses.replace(settings, cursor_secret="other")))
+    other = await aiohttp_client(create_app(settings.model_copy(update={"cursor_secret": "other"})))
     refused = await problem(await other.get(next_path), 422)
     assert refused["errors"] == [
         {"field": "cursor", "message": "is not a cursor this listing gave out for this sort"}
@@ -492,7 +492,9 @@ async def test_the_largest_id_is_in_range(client: TestClient[Any, Any]) -> None:
             )
         )
 
-    await client.app[DATABASE].write(plant)
+    store = client.app[NOTES]
+    assert isinstance(store, DatabaseNoteStore)
+    await store.backend.write(plant)
     response = await client.get(f"/notes/{largest}")
     assert response.status == 200
     assert (await response.json())["id"] == largest

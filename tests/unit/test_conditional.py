@@ -1,13 +1,31 @@
-"""If-Match (strong comparison) and If-None-Match (weak comparison)."""
+"""If-Match (strong comparison) and If-None-Match (weak comparison), as the web layer
+reads them from a request through aiohttp's parser and the domain checks them."""
 
 from __future__ import annotations
 
 import pytest
+from aiohttp.test_utils import make_mocked_request
 
+from notes.domain.conditions import IfMatch, require
 from notes.domain.errors import PreconditionFailed
-from notes.web.conditional import if_match_holds, if_none_match_matches, require_if_match
+from notes.web.conditional import if_match, not_modified
 
 ETAG = '"7-3"'
+
+
+def _condition(header: str | None) -> IfMatch | None:
+    return if_match(make_mocked_request("PUT", "/", headers=_headers("If-Match", header)))
+
+
+def _headers(name: str, header: str | None) -> dict[str, str]:
+    # As aiohttp's HTTP parser hands a field value over: without surrounding whitespace.
+    return {} if header is None else {name: header.strip(" \t")}
+
+
+def _not_modified(header: str | None) -> bool:
+    return not_modified(
+        make_mocked_request("GET", "/", headers=_headers("If-None-Match", header)), ETAG
+    )
 
 
 @pytest.mark.parametrize(
@@ -25,13 +43,13 @@ ETAG = '"7-3"'
     ],
 )
 def test_if_match_holds(header: str | None) -> None:
-    assert if_match_holds(header, ETAG) is True
-    require_if_match(header, ETAG)
+    require(_condition(header), ETAG)
 
 
 @pytest.mark.parametrize(
     "header",
     [
+        # Present but naming no tag: a condition nothing meets, not the absence of one.
         "",
         '"7-2"',
         '"7-3 "',
@@ -44,7 +62,7 @@ def test_if_match_holds(header: str | None) -> None:
         "garbage",
         '"7-3',
         '"7-"3"',
-        # Junk around a tag must not make the list match (the parser is anchored).
+        # Junk around a tag must not make it match.
         'w/"7-3"',
         'x"7-3"',
         '"7-3" junk',
@@ -52,9 +70,8 @@ def test_if_match_holds(header: str | None) -> None:
     ],
 )
 def test_if_match_fails(header: str) -> None:
-    assert if_match_holds(header, ETAG) is False
     with pytest.raises(PreconditionFailed) as caught:
-        require_if_match(header, ETAG)
+        require(_condition(header), ETAG)
     assert caught.value.status == 412
     assert caught.value.detail == (
         "If-Match does not match the note's current ETag; nothing was changed."
@@ -75,7 +92,7 @@ def test_if_match_fails(header: str) -> None:
     ],
 )
 def test_if_none_match_matches(header: str) -> None:
-    assert if_none_match_matches(header, ETAG) is True
+    assert _not_modified(header) is True
 
 
 @pytest.mark.parametrize(
@@ -86,4 +103,4 @@ def test_if_none_match_matches(header: str) -> None:
     ],
 )
 def test_if_none_match_does_not_match(header: str | None) -> None:
-    assert if_none_match_matches(header, ETAG) is False
+    assert _not_modified(header) is False

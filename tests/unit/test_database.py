@@ -1,5 +1,6 @@
 """The data layer through the real database (SQLite, or PostgreSQL when configured):
-every query of `repository`, run the way the service runs it, by `open_database`."""
+every query of `repository`, run the way the service runs it, on the backend `open_backend`
+picks."""
 
 from __future__ import annotations
 
@@ -17,19 +18,17 @@ import pytest
 from multidict import MultiDict
 from sqlalchemy import Connection, exc
 
+from notes.domain.conditions import ANY, IfMatch
 from notes.domain.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
 from notes.domain.listing import SORT_VALUES
 from notes.domain.records import NoteObject, NoteRecord
 from notes.domain.timestamps import utc_now
 from notes.settings import Settings, SqliteSynchronous
 from notes.storage import repository
-from notes.storage.database import (
-    Database,
-    SqliteDatabase,
-    open_database,
-    translate_database_errors,
-)
+from notes.storage.backend import Backend, translate_database_errors
 from notes.storage.migrations import upgrade_database
+from notes.storage.sqlite import SqliteBackend
+from notes.storage.store import open_backend
 from tests.unit.test_listing import encode_cursor, parse_list_query
 
 
@@ -37,33 +36,42 @@ def note_fields(**overrides: Any) -> dict[str, Any]:
     return {"title": "t", "description": "", "created_by": "me", "priority": 0, **overrides}
 
 
-async def insert(database: Database, **overrides: Any) -> NoteRecord:
+async def insert(database: Backend, **overrides: Any) -> NoteRecord:
     return await database.write(partial(repository.insert_note, fields=note_fields(**overrides)))
 
 
-async def get(database: Database, note_id: int) -> NoteRecord:
+async def get(database: Backend, note_id: int) -> NoteRecord:
     return await database.read(partial(repository.get_note, note_id=note_id))
 
 
 async def update(
-    database: Database, note_id: int, if_match: str | None = None, **changes: Any
+    database: Backend, note_id: int, if_match: str | None = None, **changes: Any
 ) -> NoteRecord:
+    condition = _condition(if_match)
     return await database.write(
-        partial(repository.update_note, note_id=note_id, changes=changes, if_match=if_match)
+        partial(repository.update_note, note_id=note_id, changes=changes, if_match=condition)
     )
 
 
-async def delete(database: Database, note_id: int, if_match: str | None = None) -> None:
-    await database.write(partial(repository.delete_note, note_id=note_id, if_match=if_match))
+async def delete(database: Backend, note_id: int, if_match: str | None = None) -> None:
+    condition = _condition(if_match)
+    await database.write(partial(repository.delete_note, note_id=note_id, if_match=condition))
 
 
-async def listing(database: Database, *pairs: tuple[str, str]) -> list[NoteObject]:
+def _condition(if_match: str | None) -> IfMatch | None:
+    """An If-Match value as the web layer hands it down: weak tags never match."""
+    if if_match is None or if_match == "*":
+        return None if if_match is None else ANY
+    return IfMatch(frozenset() if if_match.startswith("W/") else frozenset({if_match}))
+
+
+async def listing(database: Backend, *pairs: tuple[str, str]) -> list[NoteObject]:
     query = parse_list_query(MultiDict(pairs), default_limit=100, max_limit=1000)
     found = await database.read(partial(repository.list_notes, query=query))
     return found[: query.limit]
 
 
-async def check_health(database: Database) -> None:
+async def check_health(database: Backend) -> None:
     """The database's own health check, or a ping where it has none."""
     checker: Any = getattr(database, "check_health", None)
     if checker is not None:
@@ -83,7 +91,7 @@ def ids(notes: list[NoteObject]) -> list[int]:
 # -- create, read, update, delete --------------------------------------------------------
 
 
-async def test_insert_and_get(database: Database) -> None:
+async def test_insert_and_get(database: Backend) -> None:
     before = utc_now()
     note = await insert(
         database,
@@ -114,7 +122,7 @@ async def test_insert_and_get(database: Database) -> None:
     assert note.created_at == note.updated_at
 
 
-async def test_values_survive_the_round_trip(database: Database) -> None:
+async def test_values_survive_the_round_trip(database: Backend) -> None:
     stored = await insert(
         database,
         title="𝄞" * 200,
@@ -134,7 +142,7 @@ async def test_values_survive_the_round_trip(database: Database) -> None:
     assert (await get(database, top.id)).priority == 2147483647
 
 
-async def test_a_page_shows_each_note_as_reading_it_does(database: Database) -> None:
+async def test_a_page_shows_each_note_as_reading_it_does(database: Backend) -> None:
     # A page's notes come from rows, not records: the same text, the same timestamps.
     await test_values_survive_the_round_trip(database)
     await insert(database, created_at=datetime(2017, 8, 23))
@@ -145,7 +153,7 @@ async def test_a_page_shows_each_note_as_reading_it_does(database: Database) -> 
     assert [type(note["created_at"]) for note in page] == [datetime] * 3
 
 
-async def test_missing_notes(database: Database) -> None:
+async def test_missing_notes(database: Backend) -> None:
     with pytest.raises(NoteNotFound) as caught:
         await get(database, 1)
     assert caught.value.status == 404
@@ -160,7 +168,7 @@ async def test_missing_notes(database: Database) -> None:
     assert caught.value.detail == "There is no note 6."
 
 
-async def test_update(database: Database) -> None:
+async def test_update(database: Backend) -> None:
     note = await insert(database, created_at=datetime(2017, 8, 23))
     changed = await update(database, note.id, title="new", priority=9)
     assert changed.version == 2
@@ -185,7 +193,7 @@ async def test_update(database: Database) -> None:
     assert await get(database, note.id) == note
 
 
-async def test_if_match(database: Database) -> None:
+async def test_if_match(database: Backend) -> None:
     note = await insert(database)
     with pytest.raises(PreconditionFailed) as caught:
         await update(database, note.id, if_match='"1-2"', title="x")
@@ -207,7 +215,7 @@ async def test_if_match(database: Database) -> None:
         await get(database, note.id)
 
 
-async def test_delete(database: Database) -> None:
+async def test_delete(database: Backend) -> None:
     keep = await insert(database, title="keep")
     gone = await insert(database, title="gone")
     await delete(database, gone.id)
@@ -218,7 +226,7 @@ async def test_delete(database: Database) -> None:
     assert await get(database, keep.id) == keep
 
 
-async def test_ids_are_never_reused(database: Database) -> None:
+async def test_ids_are_never_reused(database: Backend) -> None:
     assert [(await insert(database)).id for _ in range(3)] == [1, 2, 3]
     await delete(database, 3)
     assert (await insert(database)).id == 4
@@ -232,7 +240,7 @@ async def test_ids_are_never_reused(database: Database) -> None:
 SORT_TITLES = ["b", "B", "a", "é", "z", "Z", "𝄞", "\uffff", "a", "b"]
 
 
-async def _sortable(database: Database) -> list[NoteRecord]:
+async def _sortable(database: Backend) -> list[NoteRecord]:
     notes = []
     for index, title in enumerate(SORT_TITLES):
         notes.append(
@@ -260,13 +268,13 @@ def _expected(notes: list[NoteRecord], sort: str) -> list[int]:
     return [note.id for note in ordered]
 
 
-async def test_listing_order_and_pages(database: Database) -> None:
+async def test_listing_order_and_pages(database: Backend) -> None:
     notes = await _sortable(database)
     for sort in SORT_VALUES:
         await _check_order_and_pages(database, notes, sort)
 
 
-async def _check_order_and_pages(database: Database, notes: list[NoteRecord], sort: str) -> None:
+async def _check_order_and_pages(database: Backend, notes: list[NoteRecord], sort: str) -> None:
     expected = _expected(notes, sort)
     assert ids(await listing(database, ("sort", sort))) == expected, sort
     # keyset pages of 3 visit the same notes in the same order
@@ -284,7 +292,7 @@ async def _check_order_and_pages(database: Database, notes: list[NoteRecord], so
     assert seen == expected, sort
 
 
-async def test_titles_compare_by_code_point(database: Database) -> None:
+async def test_titles_compare_by_code_point(database: Backend) -> None:
     for title in ("é", "Z", "a", "\uffff", "𝄞", "B"):
         await insert(database, title=title)
     assert titles(await listing(database, ("sort", "title"))) == [
@@ -297,7 +305,7 @@ async def test_titles_compare_by_code_point(database: Database) -> None:
     ]
 
 
-async def test_ties_broken_by_id_ascending(database: Database) -> None:
+async def test_ties_broken_by_id_ascending(database: Backend) -> None:
     for title in ("x", "y", "x", "y", "x"):
         await insert(database, title=title, priority=1)
     assert ids(await listing(database, ("sort", "-title"))) == [2, 4, 1, 3, 5]
@@ -305,7 +313,7 @@ async def test_ties_broken_by_id_ascending(database: Database) -> None:
     assert ids(await listing(database, ("sort", "-priority"))) == [1, 2, 3, 4, 5]
 
 
-async def test_listing_one_more_than_the_limit(database: Database) -> None:
+async def test_listing_one_more_than_the_limit(database: Backend) -> None:
     for _ in range(5):
         await insert(database)
     query = parse_list_query(MultiDict([("limit", "2")]), default_limit=100, max_limit=1000)
@@ -332,7 +340,7 @@ async def test_listing_one_more_than_the_limit(database: Database) -> None:
     ]
 
 
-async def test_filters(database: Database) -> None:
+async def test_filters(database: Backend) -> None:
     await insert(database, created_by="me", priority=1)
     await insert(database, created_by="Me", priority=1)
     await insert(database, created_by="me", priority=2)
@@ -346,7 +354,7 @@ async def test_filters(database: Database) -> None:
     assert await listing(database, ("created_by", "")) == []
 
 
-async def test_q_is_case_insensitive_by_casefold(database: Database) -> None:
+async def test_q_is_case_insensitive_by_casefold(database: Backend) -> None:
     await insert(database, title="Straße")
     await insert(database, title="other", description="GROSSE STRASSE")
     await insert(database, title="unrelated")
@@ -368,7 +376,7 @@ async def test_q_is_case_insensitive_by_casefold(database: Database) -> None:
     assert ids(await listing(database, ("q", "after"))) == [5]
 
 
-async def test_q_special_characters_are_literal(database: Database) -> None:
+async def test_q_special_characters_are_literal(database: Backend) -> None:
     for title in ("100%", "100 percent", "a_b", "axb", "back\\slash", "backslash", "a/b", "ab"):
         await insert(database, title=title)
     assert titles(await listing(database, ("q", "%"))) == ["100%"]
@@ -385,7 +393,7 @@ async def test_q_special_characters_are_literal(database: Database) -> None:
 # -- concurrency, group commit, failures -------------------------------------------------
 
 
-async def test_concurrent_writes_all_succeed(database: Database) -> None:
+async def test_concurrent_writes_all_succeed(database: Backend) -> None:
     created = await asyncio.gather(*(insert(database, title=f"n{i}") for i in range(200)))
     assert sorted(note.id for note in created) == list(range(1, 201))
     everything = await listing(database, ("limit", "1000"))
@@ -404,11 +412,11 @@ def _boom(_unit: Any) -> None:
     raise RuntimeError("a bug in a unit of work")
 
 
-async def _held_batch(database: Database, *writes: Any) -> list[Any]:
+async def _held_batch(database: Backend, *writes: Any) -> list[Any]:
     """Run `writes` so that, on SQLite, they are queued behind one another and form a batch."""
     release = threading.Event()
     blocker = None
-    if isinstance(database, SqliteDatabase):
+    if isinstance(database, SqliteBackend):
         blocker = asyncio.ensure_future(database.write(_blocker(release)))
         await asyncio.sleep(0.05)
     tasks = [asyncio.ensure_future(database.write(work)) for work in writes]
@@ -419,14 +427,19 @@ async def _held_batch(database: Database, *writes: Any) -> list[Any]:
     return await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def test_a_failing_write_does_not_spoil_its_batch(database: Database) -> None:
+async def test_a_failing_write_does_not_spoil_its_batch(database: Backend) -> None:
     first = await insert(database, title="first")
     outcomes = await _held_batch(
         database,
         partial(repository.insert_note, fields=note_fields(title="a")),
         partial(repository.update_note, note_id=999, changes={"title": "x"}, if_match=None),
         partial(repository.insert_note, fields=note_fields(title="b")),
-        partial(repository.update_note, note_id=first.id, changes={"title": "x"}, if_match='"9"'),
+        partial(
+            repository.update_note,
+            note_id=first.id,
+            changes={"title": "x"},
+            if_match=IfMatch(frozenset({'"9"'})),
+        ),
         partial(repository.update_note, note_id=first.id, changes={"priority": 5}, if_match=None),
         partial(repository.delete_note, note_id=999, if_match=None),
         partial(repository.insert_note, fields=note_fields(title="c")),
@@ -458,7 +471,7 @@ def _insert_then_boom(unit: Any) -> None:
     ids=["before-writing", "after-writing"],
 )
 async def test_a_crashing_write_does_not_spoil_its_batch(
-    database: Database,
+    database: Backend,
     caplog: pytest.LogCaptureFixture,
     crash: Callable[[Any], None],
     message: str,
@@ -474,11 +487,11 @@ async def test_a_crashing_write_does_not_spoil_its_batch(
     assert [type(outcomes[0]), type(outcomes[2])] == [NoteRecord, NoteRecord]
     # What the crashing write did went with it; its neighbours' writes did not.
     assert sorted(titles(await listing(database))) == ["a", "b"]
-    if isinstance(database, SqliteDatabase):
+    if isinstance(database, SqliteBackend):
         assert "a batch of 3 writes failed; retrying them one by one" in caplog.messages
 
 
-async def test_a_failing_read_does_not_spoil_its_batch(database: Database) -> None:
+async def test_a_failing_read_does_not_spoil_its_batch(database: Backend) -> None:
     note = await insert(database)
     outcomes = await asyncio.gather(
         *(database.read(partial(repository.get_note, note_id=i % 3)) for i in range(30)),
@@ -491,7 +504,7 @@ async def test_a_failing_read_does_not_spoil_its_batch(database: Database) -> No
             assert isinstance(outcome, NoteNotFound)
 
 
-async def test_a_crash_is_not_database_unavailable(database: Database) -> None:
+async def test_a_crash_is_not_database_unavailable(database: Backend) -> None:
     with pytest.raises(RuntimeError, match=r"^a bug in a unit of work$"):
         await database.write(_boom)
     with pytest.raises(RuntimeError):
@@ -516,7 +529,7 @@ def _sleep_on_postgres(unit: Any) -> None:
 
 async def test_database_timeout(database_url: str, backend: str) -> None:
     settings = Settings(database_url=database_url, database_timeout=0.2, access_log=False)
-    slow = open_database(settings)
+    slow = open_backend(settings)
     try:
         work = _sleep_on_sqlite if backend == "sqlite" else _sleep_on_postgres
         with pytest.raises(DatabaseUnavailable) as caught:
@@ -534,7 +547,7 @@ async def test_a_queued_write_whose_caller_timed_out_never_runs(tmp_path: Path) 
     # not commit later, when nobody would be told.
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'late.db'}"
     await asyncio.to_thread(upgrade_database, database_url)
-    database = open_database(Settings(database_url=database_url, database_timeout=0.2))
+    database = open_backend(Settings(database_url=database_url, database_timeout=0.2))
     release = threading.Event()
     try:
         blocker = asyncio.ensure_future(database.write(_blocker(release)))
@@ -560,7 +573,7 @@ async def test_a_queued_write_whose_caller_timed_out_never_runs(tmp_path: Path) 
     ],
 )
 async def test_unreachable_database(url: str) -> None:
-    unreachable = open_database(Settings(database_url=url, database_timeout=2))
+    unreachable = open_backend(Settings(database_url=url, database_timeout=2))
     try:
         with pytest.raises(DatabaseUnavailable) as caught:
             await check_health(unreachable)
@@ -574,13 +587,13 @@ async def test_unreachable_database(url: str) -> None:
 def test_sqlite_needs_a_file() -> None:
     for url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///", "sqlite+aiosqlite:///:memory:"):
         with pytest.raises(ValueError, match=r"^SQLite needs a file"):
-            open_database(Settings(database_url=url))
+            open_backend(Settings(database_url=url))
 
 
-async def test_sqlite_threads_are_named_daemons(database: Database) -> None:
+async def test_sqlite_threads_are_named_daemons(database: Backend) -> None:
     # Named, for py-spy and thread dumps; daemons, so that a stuck database call can
     # never keep the process from exiting.
-    if not isinstance(database, SqliteDatabase):
+    if not isinstance(database, SqliteBackend):
         pytest.skip("only SQLite has threads of its own")
     ours = {
         thread.name: thread.daemon
@@ -598,8 +611,8 @@ async def test_sqlite_set_up_for_a_server(tmp_path: Path) -> None:
         settings = Settings(
             database_url=database_url, sqlite_synchronous=synchronous, sqlite_busy_timeout=1.5
         )
-        opened = open_database(settings)
-        assert isinstance(opened, SqliteDatabase)
+        opened = open_backend(settings)
+        assert isinstance(opened, SqliteBackend)
 
         def pragmas(unit: Any) -> tuple[Any, ...]:
             return tuple(
@@ -632,7 +645,7 @@ class _DriverError(Exception):
 )
 def test_unreachable_errors_become_503(error: Exception, caplog: pytest.LogCaptureFixture) -> None:
     with (
-        caplog.at_level(logging.WARNING, logger="notes.storage.database"),
+        caplog.at_level(logging.WARNING, logger="notes.storage.backend"),
         pytest.raises(DatabaseUnavailable) as caught,
         translate_database_errors(),
     ):
@@ -672,8 +685,8 @@ def test_nothing_to_translate() -> None:
     assert value == 1
 
 
-async def test_a_crashing_read_does_not_spoil_its_batch(database: Database) -> None:
-    if not isinstance(database, SqliteDatabase):
+async def test_a_crashing_read_does_not_spoil_its_batch(database: Backend) -> None:
+    if not isinstance(database, SqliteBackend):
         pytest.skip("only SQLite batches reads")
     note = await insert(database)
     release = threading.Event()
@@ -690,8 +703,8 @@ async def test_a_crashing_read_does_not_spoil_its_batch(database: Database) -> N
     assert outcomes[0] == note
 
 
-async def test_reads_batched_together_see_one_snapshot(database: Database) -> None:
-    if not isinstance(database, SqliteDatabase):
+async def test_reads_batched_together_see_one_snapshot(database: Backend) -> None:
+    if not isinstance(database, SqliteBackend):
         pytest.skip("only SQLite batches reads")
     await insert(database, title="before")
     release, paused, written = threading.Event(), threading.Event(), threading.Event()

@@ -1,4 +1,5 @@
-"""SQLite's fast statement path: compiled once, and storing what SQLAlchemy would store."""
+"""The statement runners: SQLite's own (compiled once, storing what SQLAlchemy would store)
+and the plain SQLAlchemy one read and write the same rows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from sqlalchemy import Connection, create_engine, select
 from notes.storage import repository
 from notes.storage.migrations import upgrade_database
 from notes.storage.models import NoteRow
-from notes.storage.statements import SqliteStatementCache, StatementRunner
+from notes.storage.sqlite import SqliteRunner, SqliteStatementCache
+from notes.storage.statements import SqlAlchemyRunner
 
 
 @pytest.fixture
@@ -52,7 +54,7 @@ def test_each_statement_is_compiled_once(connection: Connection) -> None:
 def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
     connection: Connection, database_file: Path, created_at: datetime, stored: str
 ) -> None:
-    runner = StatementRunner(connection, SqliteStatementCache())
+    runner = SqliteRunner(connection, SqliteStatementCache())
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():
         note = repository.insert_note(runner, fields={**fields, "created_at": created_at})
@@ -67,8 +69,8 @@ def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
 def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) -> None:
     created_at = datetime(2017, 8, 23, 13, 45, 7, 120)
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
-    fast = StatementRunner(connection, SqliteStatementCache())
-    plain = StatementRunner(connection, None)
+    fast = SqliteRunner(connection, SqliteStatementCache())
+    plain = SqlAlchemyRunner(connection)
     with connection.begin():
         note = repository.insert_note(fast, fields={**fields, "created_at": created_at})
     params = {"note_id": note.id}
@@ -84,8 +86,8 @@ def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) 
 
 
 def test_insert_answers_the_new_rows_key(connection: Connection) -> None:
-    fast = StatementRunner(connection, SqliteStatementCache())
-    plain = StatementRunner(connection, None)
+    fast = SqliteRunner(connection, SqliteStatementCache())
+    plain = SqlAlchemyRunner(connection)
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():
         made = [repository.insert_note(runner, fields=fields) for runner in (fast, plain, fast)]

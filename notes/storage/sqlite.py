@@ -1,16 +1,16 @@
-"""The database: where a request's work meets a connection, on either backend.
+"""SQLite: a thread of its own holding the connection, with group commit.
 
-Handlers hand a synchronous unit of work (a function of a Core ``Connection``, see
-``repository``) to ``Database.read`` or ``Database.write`` and await its result.
+A unit of work runs on the thread that owns the connection: one hop between the event
+loop and that thread per request, where the async engine over aiosqlite makes one per
+statement. Writes queued meanwhile share a transaction and a single commit (group
+commit); every caller is answered only after that commit. Reads run on a second
+thread, on their own connection (WAL lets them go on during a write).
 
-* PostgreSQL runs it through SQLAlchemy's async engine (``run_sync`` over asyncpg).
-* SQLite runs it on a thread of its own that holds one connection: one hop between
-  the event loop and that thread per request, where the async engine over aiosqlite
-  makes one per statement. Writes queued meanwhile share a transaction and a single
-  commit (group commit); every caller is answered only after that commit.
-
-Lower-layer failures are translated here, once: a database that cannot be reached
-(or does not answer within ``database_timeout``) is ``DatabaseUnavailable``.
+Statements are compiled once to SQL text and run on the connection's own ``sqlite3``
+handle (``SqliteRunner``), converting values the way SQLAlchemy's SQLite dialect
+stores them (datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff`` text), so that both paths
+read and write the same rows. Why, in figures: benchmarks/README.md, "Measured costs
+behind the design".
 """
 
 from __future__ import annotations
@@ -21,22 +21,23 @@ import dataclasses
 import logging
 import queue
 import threading
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, exc, make_url
+from sqlalchemy import Connection, DateTime, create_engine, event, make_url
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from notes.domain.errors import DatabaseUnavailable, NotesError
+from notes.domain.errors import NotesError
 from notes.settings import Settings
 from notes.storage import repository
+from notes.storage.backend import Work, checked, translate_database_errors
 from notes.storage.deadlines import Deadlines
-from notes.storage.statements import SqliteStatementCache, StatementRunner
+from notes.storage.statements import Row, Statement
 
 T = TypeVar("T")
-Work = Callable[[StatementRunner], T]
 logger = logging.getLogger(__name__)
 
 # How many queued writes one transaction may take: enough to amortise the commit's
@@ -45,138 +46,123 @@ MAX_WRITE_BATCH = 64
 MAX_READ_BATCH = 32
 
 
-class Database(Protocol):
-    async def read(self, work: Work[T]) -> T: ...
-
-    async def write(self, work: Work[T]) -> T: ...
-
-    async def check_health(self) -> None:
-        """Raise DatabaseUnavailable unless requests can be served now."""
-
-    async def close(self) -> None: ...
-
-
-def open_database(settings: Settings) -> Database:
-    if settings.is_sqlite:
-        return SqliteDatabase(settings)
-    return AsyncEngineDatabase(settings)
+@dataclasses.dataclass(frozen=True, slots=True)
+class _CompiledForSqlite:
+    statement: Statement  # held so that its id() cannot be reused by another object
+    sql: str
+    parameter_names: tuple[str, ...]
+    # Values the statement carries itself (a literal 1 in VALUES, a `version + 1`).
+    fixed_values: dict[str, Any]
+    datetime_columns: tuple[int, ...]
 
 
-_UNAVAILABLE = (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, OSError, TimeoutError)
+class SqliteStatementCache:
+    """SQL text, parameter order and datetime columns of each statement, made once."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[int, _CompiledForSqlite] = {}
+
+    def compiled(self, statement: Statement, connection: Connection) -> _CompiledForSqlite:
+        entry = self._compiled.get(id(statement))
+        if entry is None or entry.statement is not statement:
+            compiled = statement.compile(dialect=connection.dialect)
+            assert isinstance(compiled, SQLCompiler)
+            datetime_columns = tuple(
+                index
+                for index, column in enumerate(statement.exported_columns)
+                if isinstance(column.type, DateTime)
+            )
+            entry = _CompiledForSqlite(
+                statement,
+                compiled.string,
+                tuple(compiled.positiontup or ()),
+                {k: v for k, v in compiled.params.items() if v is not None},
+                datetime_columns,
+            )
+            self._compiled[id(statement)] = entry
+        return entry
 
 
-class _DatabaseErrorTranslation:
-    """A class rather than @contextmanager: every request enters one, and a
-    generator-based context manager costs 0.8 us more (measured here)."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, _: object
-    ) -> None:
-        # No domain error (NotesError) is one of these: those pass through, as bugs do.
-        if isinstance(error, _UNAVAILABLE):
-            logger.warning("database unavailable: %s", type(error).__name__, exc_info=error)
-            raise DatabaseUnavailable() from error
-        if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
-            logger.warning("database connection lost", exc_info=error)
-            raise DatabaseUnavailable() from error
+def _sqlite_value(value: object) -> object:
+    if isinstance(value, datetime):
+        # SQLAlchemy's SQLite storage format: it compares and sorts as text.
+        return value.isoformat(sep=" ", timespec="microseconds")
+    return value
 
 
-_TRANSLATION = _DatabaseErrorTranslation()
+_from_text: Callable[[str], datetime] = datetime.fromisoformat
 
 
-def translate_database_errors() -> _DatabaseErrorTranslation:
-    """Turn "the database is not there" into a 503; anything else is a bug and stays one."""
-    return _TRANSLATION
+def _with_datetimes(rows: list[Row], columns: tuple[int, ...]) -> list[Row]:
+    # One loop for the whole result, not a call a row: a page is 51 rows.
+    converted: list[Row] = []
+    for row in rows:
+        values = list(row)
+        for index in columns:
+            if values[index] is not None:
+                values[index] = _from_text(values[index])
+        converted.append(values)
+    return converted
 
 
-class AsyncEngineDatabase:
-    """Any backend with an async driver (asyncpg): a pool of connections, one per request."""
+class SqliteRunner:
+    """Statements compiled once and run on the connection's own ``sqlite3`` handle."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._timeout = settings.database_timeout
-        url = make_url(settings.database_url)
-        connect_args: dict[str, Any] = {}
-        if url.get_backend_name() == "postgresql":
-            connect_args = {"timeout": settings.database_timeout}
-        self._engine: AsyncEngine = create_async_engine(
-            url,
-            pool_size=settings.pool_size,
-            max_overflow=settings.pool_max_overflow,
-            pool_timeout=settings.database_timeout,
-            connect_args=connect_args,
-        )
-        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._abandoned: set[asyncio.Future[Any]] = set()
+    __slots__ = ("_cache", "connection")
 
-    async def read(self, work: Work[T]) -> T:
-        return await self._run(work, read_only=True)
+    def __init__(self, connection: Connection, cache: SqliteStatementCache) -> None:
+        self.connection = connection
+        self._cache = cache
 
-    async def write(self, work: Work[T]) -> T:
-        return await self._run(work, read_only=False)
+    def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        entry, cursor = self._run_raw(statement, params)
+        rows: list[Row] = cursor.fetchall()
+        if entry.datetime_columns and rows:
+            rows = _with_datetimes(rows, entry.datetime_columns)
+        return rows
 
-    async def _run(self, work: Work[T], *, read_only: bool) -> T:
-        # The work runs as a task of its own so that a timeout answers at once: when
-        # cancelled, SQLAlchemy closes a stalled asyncpg connection gracefully, which
-        # may take seconds more; that clean-up finishes in the background.
-        runner = self._run_alone if read_only else self._run_in_transaction
-        task = asyncio.ensure_future(runner(work))
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self._timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if not done:
-            task.cancel()
-            self._abandoned.add(task)
-            task.add_done_callback(self._abandoned.discard)
-            logger.warning("database did not answer within %s s", self._timeout)
-            raise DatabaseUnavailable()
-        with translate_database_errors():
-            return task.result()
+    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        rows: list[Row] = self._run_raw(statement, params)[1].fetchall()
+        return rows
 
-    async def _run_in_transaction(self, work: Work[T]) -> T:
-        async with self._engine.begin() as connection:
-            return await connection.run_sync(_with_runner, work)
+    @property
+    def read_datetime(self) -> Callable[[Any], datetime]:
+        return _from_text
 
-    async def _run_alone(self, work: Work[T]) -> T:
-        # A read is one statement: in autocommit it is its own snapshot, without the
-        # BEGIN and COMMIT round trips a transaction would add to it.
-        async with self._autocommit.connect() as connection:
-            return await connection.run_sync(_with_runner, work)
+    def insert(self, statement: Statement, params: Mapping[str, Any]) -> int:
+        # No RETURNING: the cursor's lastrowid costs half as much (benchmarks/README.md).
+        key: int = self._run_raw(statement, params)[1].lastrowid
+        return key
 
-    async def check_health(self) -> None:
-        await _checked(self.read(repository.check_schema))
+    def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        self._run_raw(statement, params)
 
-    async def close(self) -> None:
-        for task in list(self._abandoned):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._engine.dispose()
+    def _run_raw(self, statement: Statement, params: Mapping[str, Any]) -> tuple[Any, Any]:
+        entry = self._cache.compiled(statement, self.connection)
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        given = {**entry.fixed_values, **params}
+        values = [_sqlite_value(given[name]) for name in entry.parameter_names]
+        return entry, raw.execute(entry.sql, values)
 
 
-async def _checked(probe: Awaitable[None]) -> None:
-    """A health probe: any failure, a missing table included, means "not available"."""
-    try:
-        await probe
-    except NotesError:
-        raise
-    except Exception as error:
-        logger.warning("health probe failed: %s", type(error).__name__, exc_info=error)
-        raise DatabaseUnavailable() from error
+def touch_header(runner: SqliteRunner) -> None:
+    """Write the database header's (unused) user_version back unchanged.
+
+    It costs one WAL frame, and fails exactly when writes do: a full disk, a file
+    that became read-only or immutable, a lock held too long by another process.
+    """
+    version = runner.connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+    runner.connection.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
 
 
-def _with_runner(connection: Connection, work: Work[T]) -> T:
-    return work(StatementRunner(connection, None))
+# What this backend's threads run: any unit of work, or one that needs SQLite's own runner.
+SqliteWork = Callable[[SqliteRunner], T]
 
 
 @dataclasses.dataclass(slots=True)
 class _Job:
-    work: Work[Any]
+    work: SqliteWork[Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
 
@@ -235,7 +221,7 @@ class _SqliteWorker(threading.Thread):
             try:
                 if connection is None:
                     connection = self._engine.connect()
-                self._run_batch(StatementRunner(connection, cache), jobs)
+                self._run_batch(SqliteRunner(connection, cache), jobs)
             except Exception as error:
                 for job in jobs:
                     job.settle(error=error)
@@ -248,7 +234,7 @@ class _SqliteWorker(threading.Thread):
         if connection is not None:
             connection.close()
 
-    def _run_batch(self, runner: StatementRunner, jobs: list[_Job]) -> None:
+    def _run_batch(self, runner: SqliteRunner, jobs: list[_Job]) -> None:
         """Run the jobs in one transaction; answer each only after its commit.
 
         A domain error (404, 412) comes before a job writes anything (see
@@ -286,7 +272,7 @@ class _SqliteWorker(threading.Thread):
             job.settle(result, error)
 
     @staticmethod
-    def _run_alone(runner: StatementRunner, job: _Job) -> None:
+    def _run_alone(runner: SqliteRunner, job: _Job) -> None:
         try:
             with runner.connection.begin():
                 result = job.work(runner)
@@ -299,8 +285,8 @@ class _SqliteWorker(threading.Thread):
 def _begin_read_transaction(connection: Connection) -> None:
     """BEGIN on SQLite's own handle, for a batch of reads: they share one snapshot,
     taken when every one of them had been asked for, and the WAL read lock is taken
-    once, not once a read (a point read 8.8 -> 4.1 us in a batch of 32, measured
-    in-process). The batch's commit ends it."""
+    once, not once a read (half the cost of a point read: benchmarks/README.md). The
+    batch's commit ends it."""
     raw = connection.connection.driver_connection
     assert raw is not None
     raw.execute("BEGIN")
@@ -331,7 +317,7 @@ def _sqlite_engine(settings: Settings, *, begin: str | None) -> Engine:
     return engine
 
 
-class SqliteDatabase:
+class SqliteBackend:
     """One writer thread (BEGIN IMMEDIATE, group commit) and one reader thread (WAL).
 
     A read that is alone in the reader's queue runs in autocommit; reads queued
@@ -367,14 +353,14 @@ class SqliteDatabase:
         return await self._submit(self._writer, work)
 
     async def check_health(self) -> None:
-        await _checked(self.read(repository.check_schema))
-        await _checked(self.write(repository.touch_sqlite_header))
+        await checked(self.read(repository.check_schema))
+        await checked(self._submit(self._writer, touch_header))
 
-    async def _submit(self, worker: _SqliteWorker, work: Work[T]) -> T:
+    async def _submit(self, worker: _SqliteWorker, work: SqliteWork[T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         worker.jobs.put(_Job(work, loop, future))
-        # Not asyncio.wait_for (3 us a request, measured here), nor a timer each (1.8 us).
+        # One timer for every wait, not asyncio.wait_for (benchmarks/README.md).
         self._deadlines[worker].watch(loop, future)
         with translate_database_errors():
             return await future

@@ -1,0 +1,33 @@
+"""What the web layer asks of stored notes: the port that storage implements."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from notes.domain.conditions import IfMatch
+from notes.domain.listing import ListQuery
+from notes.domain.records import NoteObject, NoteRecord
+
+
+class NoteStore(Protocol):
+    """Notes kept somewhere durable. Every method raises a domain error (``NotesError``)
+    for an answer of the contract: a missing note, a failed precondition, a database
+    that cannot be reached."""
+
+    async def list_notes(self, query: ListQuery) -> list[NoteObject]:
+        """One page, plus one more note when there is a next page."""
+
+    async def create_note(self, fields: dict[str, Any]) -> NoteRecord: ...
+
+    async def get_note(self, note_id: int) -> NoteRecord: ...
+
+    async def update_note(
+        self, note_id: int, changes: dict[str, Any], if_match: IfMatch | None
+    ) -> NoteRecord: ...
+
+    async def delete_note(self, note_id: int, if_match: IfMatch | None) -> None: ...
+
+    async def check_health(self) -> None:
+        """Raise unless requests can be served now."""
+
+    async def close(self) -> None: ...
