@@ -88,12 +88,9 @@ def _drain_once(loop: asyncio.AbstractEventLoop) -> None:
 
 def tune_garbage_collector() -> None:
     """Collect cyclic garbage rarely: requests make little of it (reference counting
-    frees the rest), and each collection pauses every request in flight.
-
-    Measured with wrk (64 connections, 10,000 notes, one core): the default gen-0
-    threshold of 700 put p99 at 47 ms for GET /notes/{id} (p50 4 ms) and 79 ms for a
-    50-note page; at 100,000 the same p99s were 15 ms and 29 ms, and pages 23% faster.
-    Objects made at start-up are frozen out of collections altogether.
+    frees the rest), and each collection pauses every request in flight (the p99s it
+    cost: benchmarks/README.md, "Measured costs behind the design"). Objects made at
+    start-up are frozen out of collections altogether.
     """
     gc.collect()
     gc.freeze()
@@ -131,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
-        settings = Settings.from_env(
+        settings = Settings.from_environment(
             database_url=args.database_url if args.command != "openapi" else None,
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),

@@ -1,90 +1,95 @@
-"""Configuration, read in one place: environment variables, then defaults."""
+"""Configuration, read in one place: pydantic-settings over NOTES_* variables and `.env`.
+
+``Settings(...)`` takes values as given (tests, embedding) and the environment for the
+rest; ``Settings.from_environment(**flags)`` is what the CLI uses: flags win over
+``NOTES_*`` variables, which win over a ``.env`` file in the current folder, which wins
+over the defaults. A bad value is a ``SettingsError`` that names the variable.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
-from collections.abc import Mapping
-from typing import Literal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 SQLITE_SYNCHRONOUS_MODES: tuple[SqliteSynchronous, ...] = ("OFF", "NORMAL", "FULL", "EXTRA")
 
 ENV_PREFIX = "NOTES_"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///notes.db"
+DOTENV_FILE = ".env"
+
+Positive = Annotated[int, Field(gt=0)]
+PositiveSeconds = Annotated[float, Field(gt=0)]
 
 
 class SettingsError(ValueError):
-    """A configuration value is missing or malformed; the message names the key."""
+    """A configuration value is missing or malformed; the message names the variable."""
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything the service can be configured with.
 
     Each field is read from the environment variable ``NOTES_<FIELD NAME>``.
     """
 
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="ignore", validate_default=True
+    )
+
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
-    port: int = 8080
+    port: Annotated[int, Field(gt=0, le=65535)] = 8080
     access_log: bool = True
     # None: migrate SQLite on start (the first run just works), leave other
     # backends to `notes db upgrade` so that many workers never race on DDL.
     auto_migrate: bool | None = None
-    max_body_size: int = 1024 * 1024
-    default_page_size: int = 100
-    max_page_size: int = 1000
+    max_body_size: Positive = 1024 * 1024
+    default_page_size: Positive = 100
+    max_page_size: Positive = 1000
     # Seconds a request may wait for the database before it gets a 503.
-    database_timeout: float = 5.0
+    database_timeout: PositiveSeconds = 5.0
     # PostgreSQL connection pool.
-    pool_size: int = 10
-    pool_max_overflow: int = 5
+    pool_size: Positive = 10
+    pool_max_overflow: Annotated[int, Field(ge=0)] = 5
     # FULL survives a power loss; NORMAL (in WAL mode) survives a process kill only.
     sqlite_synchronous: SqliteSynchronous = "FULL"
     # Seconds SQLite waits for another process's lock before giving up.
-    sqlite_busy_timeout: float = 5.0
+    sqlite_busy_timeout: PositiveSeconds = 5.0
     # Seconds a client may take to send a request body (408 after).
-    request_timeout: float = 30.0
+    request_timeout: PositiveSeconds = 30.0
     # Seconds an idle keep-alive connection stays open.
-    keepalive_timeout: float = 75.0
+    keepalive_timeout: PositiveSeconds = 75.0
     # Requests handled at once per process; more are refused with 503 and Retry-After.
-    max_concurrent_requests: int = 1024
+    max_concurrent_requests: Positive = 1024
     # Signs listing cursors; give every process of a deployment the same one.
     cursor_secret: str = ""
     # Seconds in-flight requests get to finish on SIGTERM.
-    shutdown_timeout: float = 30.0
+    shutdown_timeout: Annotated[float, Field(ge=0)] = 30.0
 
-    def __post_init__(self) -> None:
-        positive = (
-            "port",
-            "max_body_size",
-            "default_page_size",
-            "max_page_size",
-            "database_timeout",
-            "pool_size",
-            "sqlite_busy_timeout",
-            "request_timeout",
-            "keepalive_timeout",
-            "max_concurrent_requests",
-        )
-        for name in positive:
-            if getattr(self, name) <= 0:
-                raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be positive")
-        if self.pool_max_overflow < 0 or self.shutdown_timeout < 0:
-            raise SettingsError(
-                f"{ENV_PREFIX}POOL_MAX_OVERFLOW and {ENV_PREFIX}SHUTDOWN_TIMEOUT "
-                "must not be negative"
-            )
+    @field_validator("access_log", "auto_migrate", mode="before")
+    @classmethod
+    def _boolean_text(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if info.field_name == "auto_migrate" and text.lower() in {"", "auto"}:
+            return None
+        return text
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _page_sizes_agree(self) -> Self:
         if self.default_page_size > self.max_page_size:
-            raise SettingsError(
+            raise ValueError(
                 f"{ENV_PREFIX}DEFAULT_PAGE_SIZE must not exceed {ENV_PREFIX}MAX_PAGE_SIZE"
             )
-        if self.sqlite_synchronous not in SQLITE_SYNCHRONOUS_MODES:
-            raise SettingsError(
-                f"{ENV_PREFIX}SQLITE_SYNCHRONOUS must be one of "
-                + ", ".join(SQLITE_SYNCHRONOUS_MODES)
-            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,44 +100,24 @@ class Settings:
         return self.is_sqlite if self.auto_migrate is None else self.auto_migrate
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        """Build settings from ``NOTES_*`` variables; ``overrides`` (e.g. CLI flags) win."""
-        environ = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for field in dataclasses.fields(cls):
-            key = ENV_PREFIX + field.name.upper()
-            if key in environ:
-                values[field.name] = _parse(key, environ[key], field.type)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
-
-
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-def _parse(key: str, raw: str, annotation: object) -> object:
-    kind = str(annotation)
-    text = raw.strip()
-    if kind.startswith("bool"):
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        if kind == "bool | None" and lowered in {"", "auto"}:
-            return None
-        raise SettingsError(f"{key} must be a boolean (true/false), got {raw!r}")
-    if kind == "int":
+    def from_environment(cls, *, env_file: str | None = DOTENV_FILE, **flags: Any) -> Settings:
+        """Settings as the CLI reads them: flags that were given (not None) win over
+        NOTES_* variables, which win over `env_file`, which wins over the defaults."""
+        given = {name: value for name, value in flags.items() if value is not None}
         try:
-            return int(text)
-        except ValueError:
-            raise SettingsError(f"{key} must be an integer, got {raw!r}") from None
-    if kind == "float":
-        try:
-            return float(text)
-        except ValueError:
-            raise SettingsError(f"{key} must be a number, got {raw!r}") from None
-    if kind == "SqliteSynchronous":
-        return text.upper()
-    return raw
+            return cls(_env_file=env_file, **given)
+        except ValidationError as error:
+            raise SettingsError(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    """One line a problem, each naming the variable that holds the bad value."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        message = str(problem["msg"]).removeprefix("Value error, ")
+        if not problem["loc"]:  # a rule between fields: the message names them
+            lines.append(message)
+            continue
+        name = f"{ENV_PREFIX}{str(problem['loc'][0]).upper()}"
+        lines.append(f"{name}: {message}, got {problem['input']!r}")
+    return "; ".join(lines)

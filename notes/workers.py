@@ -9,7 +9,6 @@ on and waits for every worker to drain.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.process
@@ -34,7 +33,7 @@ class Supervisor:
     def __init__(self, settings: Settings, target: WorkerTarget, workers: int) -> None:
         # Migrate once, here, so that workers never race each other on DDL.
         self._migrate = settings.migrates_on_start
-        self._settings = dataclasses.replace(settings, auto_migrate=False)
+        self._settings = settings.model_copy(update={"auto_migrate": False})
         self._target = target
         self._count = workers
         self._context = multiprocessing.get_context("spawn")

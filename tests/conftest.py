@@ -24,7 +24,7 @@ from pytest_aiohttp import AiohttpClient
 from sqlalchemy import make_url
 
 from notes.app import create_app
-from notes.settings import Settings
+from notes.settings import ENV_PREFIX, Settings
 from tests.databases import PostgresDatabases, postgres_admin_url
 from tests.hypothesis_profiles import register_profiles
 
@@ -54,6 +54,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def postgres_is_under_test() -> bool:
     return os.environ.get(TEST_BACKEND_ENV) == POSTGRESQL
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_callers_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Settings(...)` reads NOTES_* variables too: a developer's own (NOTES_PORT,
+    NOTES_DATABASE_URL) must not reach the settings a test builds."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"{ENV_PREFIX}{name.upper()}", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -123,7 +123,8 @@ def test_serve_bad_environment(
     assert cli.main(["serve"]) == 2
     assert run_app.calls == []
     assert capsys.readouterr().err == (
-        "notes: NOTES_ACCESS_LOG must be a boolean (true/false), got 'sometimes'\n"
+        "notes: NOTES_ACCESS_LOG: Input should be a valid boolean, unable to interpret input, "
+        "got 'sometimes'\n"
     )
 
 

@@ -459,7 +459,10 @@ def test_cli_bad_setting(
     assert main(["openapi"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err == "notes: NOTES_PORT must be an integer, got 'eighty'\n"
+    assert captured.err == (
+        "notes: NOTES_PORT: Input should be a valid integer, unable to parse string as an "
+        "integer, got 'eighty'\n"
+    )
 
 
 def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
