@@ -22,11 +22,10 @@ from benchmarks.seed import NotePool, seed_notes
 from benchmarks.servers import (
     bare_command,
     check_loopback_url,
-    free_port,
-    notes_command,
     running_server,
 )
 from benchmarks.stats import Summary, median_summary, summarize
+from notes.process import notes_command
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -133,10 +132,8 @@ def target_server(options: Options, workdir: Path, results: Results) -> Iterator
         return
     database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
     results.meta["target"]["database_url"] = database_url
-    port = free_port()
     with running_server(
-        notes_command(port, database_url),
-        port=port,
+        notes_command(database_url),
         log_path=workdir / "notes-server.log",
         cpus=options.server_cpus,
     ) as url:
@@ -147,10 +144,8 @@ def target_server(options: Options, workdir: Path, results: Results) -> Iterator
 @contextlib.contextmanager
 def bare_server(options: Options, workdir: Path) -> Iterator[str]:
     """The ceiling's trivial server, placed like ours; idle while ours is measured."""
-    port = free_port()
     with running_server(
-        bare_command(port),
-        port=port,
+        bare_command,
         log_path=workdir / "bare-server.log",
         cpus=options.server_cpus,
     ) as url:

@@ -33,10 +33,9 @@ from benchmarks.servers import (
     ServerError,
     bare_command,
     check_loopback_url,
-    free_port,
-    notes_command,
     running_server,
 )
+from notes.process import notes_command
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _CREATE_BODY = json.dumps(
@@ -195,10 +194,8 @@ def _notes_server(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
         yield check_loopback_url(args.url)
         return
     database_url = args.database_url or f"sqlite+aiosqlite:///{workdir / 'notes-wrk.db'}"
-    port = free_port()
     with running_server(
-        notes_command(port, database_url),
-        port=port,
+        notes_command(database_url),
         log_path=workdir / "notes-server.log",
         cpus=args.server_cpus,
     ) as url:
@@ -233,11 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="notes-wrk-") as tmp:
             workdir = Path(tmp)
-            port = free_port()
-            bare = bare_command(port)
             log = workdir / "bare.log"
             with (
-                running_server(bare, port=port, log_path=log, cpus=args.server_cpus) as bare_url,
+                running_server(bare_command, log_path=log, cpus=args.server_cpus) as bare_url,
                 _notes_server(args, workdir) as url,
             ):
                 pool = seed_notes(url, args.seed)

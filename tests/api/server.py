@@ -6,13 +6,7 @@ Sync clients (`requests`, schemathesis) can call it, and coverage sees its code 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 
 from aiohttp import web
 
@@ -79,67 +73,3 @@ class ServerThread:
         await site.start()
         host, port = runner.addresses[0][:2]
         self.base_url = f"http://{host}:{port}"
-
-
-class ProcessServer:
-    """Our app in a process of its own, started through the CLI as an operator would."""
-
-    def __init__(self, database_url: str) -> None:
-        self._database_url = database_url
-        self._process: subprocess.Popen[bytes] | None = None
-        self.base_url = ""
-
-    def start(self, timeout: float = 60.0) -> str:
-        port = _free_port()
-        command = [
-            sys.executable,
-            "-m",
-            "notes",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--database-url",
-            self._database_url,
-            "--no-access-log",
-        ]
-        self._process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy()
-        )
-        self.base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                stderr = self._process.stderr.read().decode() if self._process.stderr else ""
-                raise RuntimeError(
-                    f"`notes serve` exited with {self._process.returncode}: {stderr}"
-                )
-            try:
-                with urllib.request.urlopen(f"{self.base_url}/health", timeout=1) as response:
-                    if response.status == 200:
-                        return self.base_url
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"`notes serve` did not answer on {self.base_url} in {timeout}s")
-
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        if self._process.stderr is not None:
-            self._process.stderr.close()
-        self._process = None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
 import requests
 
+from notes.process import ServerProcess, notes_command
 from notes.settings import Settings
-from tests.api.server import ProcessServer
 from tests.api.support import (
     Api,
     JsonObject,
@@ -171,13 +172,16 @@ async def test_if_match_is_atomic_under_concurrent_writers(
 
 @pytest.fixture
 def two_processes(
-    start_server: Callable[[Settings], str], database_url: str
+    start_server: Callable[[Settings], str], database_url: str, tmp_path: Path
 ) -> Iterator[list[str]]:
     """Two separate server processes on one fresh database."""
     start_server(Settings(database_url=database_url, access_log=False, auto_migrate=True))
-    servers = [ProcessServer(database_url), ProcessServer(database_url)]
+    servers = [
+        ServerProcess(notes_command(database_url), log_path=tmp_path / f"server-{index}.log")
+        for index in range(2)
+    ]
     try:
-        yield [server.start() for server in servers]
+        yield [server.start().base_url for server in servers]
     finally:
         for server in servers:
             server.stop()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.reliability.server import HOST
+from notes.process import LOOPBACK as HOST
 
 CHUNK = 65536
 

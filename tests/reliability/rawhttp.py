@@ -11,7 +11,7 @@ import dataclasses
 import socket
 from types import TracebackType
 
-from tests.reliability.server import HOST
+from notes.process import LOOPBACK as HOST
 
 RESPONSE_TIMEOUT = 30.0
 MAX_BODY = 64 * 1024 * 1024

@@ -29,6 +29,7 @@ import aiohttp
 import pytest
 from sqlalchemy import make_url
 
+from notes.process import ServerProcess
 from tests.reliability.faults import (
     DiskFull,
     FaultUnavailable,
@@ -40,7 +41,7 @@ from tests.reliability.faults import (
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.ledger import Ledger, Note, check
 from tests.reliability.proxy import TcpProxy
-from tests.reliability.server import ServerPool, ServerProcess
+from tests.reliability.server import ServerPool
 from tests.reliability.traffic import fetch_all, note_fields, write_stream
 
 DATABASE_TIMEOUT = 2.0
@@ -222,7 +223,7 @@ async def test_sqlite_fault_gives_503_then_recovers_without_restart(
     async with http.get(f"{server.base_url}/health") as response:
         health_after = response.status
     server.terminate()
-    code = await server.wait_exit(within=60)
+    code = await asyncio.to_thread(server.exit_code, 60)
 
     writes = [o for o in outcomes if o.is_write]
     figure(
@@ -293,7 +294,7 @@ async def test_postgres_outage_gives_503_then_recovers_without_restart(
     async with http.get(f"{server.base_url}/health") as response:
         health_after = response.status
     server.terminate()
-    code = await server.wait_exit(within=60)
+    code = await asyncio.to_thread(server.exit_code, 60)
 
     figure(
         f"postgres_outage[{cut}]",

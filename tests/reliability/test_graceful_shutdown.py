@@ -21,10 +21,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from notes.process import LOOPBACK as HOST
+from notes.process import ServerProcess
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.ledger import Ledger, check
 from tests.reliability.rawhttp import RawConnection, RawConnections, ResponseHead, request_bytes
-from tests.reliability.server import HOST, ServerPool, ServerProcess
+from tests.reliability.server import ServerPool
 from tests.reliability.traffic import (
     ReadLog,
     fetch_all,
@@ -150,7 +152,7 @@ async def test_sigterm_under_load_drains_in_flight_requests_and_exits_0(
             delivered += len(page["notes"]) == 1000
         await connection.close()
 
-    code = await server.wait_exit(within=EXIT_BOUND)
+    code = await asyncio.to_thread(server.exit_code, EXIT_BOUND)
     exited_after = time.monotonic() - signalled
     stop.set()
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
@@ -205,7 +207,7 @@ async def test_sigterm_gives_up_on_a_request_past_the_shutdown_timeout(
     server.terminate()
     signalled = time.monotonic()
     bound = 2 * shutdown_timeout + 2 * DATABASE_TIMEOUT + 15
-    code = await server.wait_exit(within=bound)
+    code = await asyncio.to_thread(server.exit_code, bound)
     exited_after = time.monotonic() - signalled
     try:
         answer = await connection.response(within=5)
@@ -257,7 +259,9 @@ async def test_sigterm_lets_a_request_whose_body_is_arriving_finish(
         await connection.send(body)
         status = (await connection.response(within=shutdown_timeout + 10)).status
     await connection.close()
-    code = await server.wait_exit(within=2 * shutdown_timeout + 2 * DATABASE_TIMEOUT + 15)
+    code = await asyncio.to_thread(
+        server.exit_code, 2 * shutdown_timeout + 2 * DATABASE_TIMEOUT + 15
+    )
     figure("sigterm_upload_in_flight", answer_status=status, exit_code=-1 if code is None else code)
     assert code == 0
     assert status == 201

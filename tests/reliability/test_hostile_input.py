@@ -26,12 +26,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from notes.process import ServerProcess
 from tests.databases import PostgresDatabases
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.hostile import ALL_CASES, OWNER, Case
 from tests.reliability.ledger import Ledger, Note, check
 from tests.reliability.rawhttp import RawConnection, RawResponse, exchange, request_bytes
-from tests.reliability.server import ServerProcess
+from tests.reliability.server import notes_server
 from tests.reliability.traffic import fetch_all
 
 ANSWER_WITHIN = 60.0  # a hang detector only
@@ -161,9 +162,9 @@ def hostile_run(
     else:
         sqlite_file = directory / "hostile.db"
         database_url = f"sqlite+aiosqlite:///{sqlite_file}"
-    server = ServerProcess(database_url, directory / "server.log", {})
+    server = notes_server(database_url, directory / "server.log")
     try:
-        server.start_blocking()
+        server.start()
         target = _create_blocking(
             server.base_url,
             {"title": "the target", "created_by": OWNER, "description": "leave me be"},

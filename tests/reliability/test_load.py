@@ -14,9 +14,11 @@ from pathlib import Path
 
 import aiohttp
 
+from notes.process import ServerProcess
+from tests.procfs import memory_kib, open_sockets
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.ledger import Ledger, check
-from tests.reliability.server import ServerPool, ServerProcess
+from tests.reliability.server import ServerPool
 from tests.reliability.traffic import (
     ReadLog,
     WriteMix,
@@ -62,7 +64,7 @@ class Sampler:
         for _ in range(self._limit):
             if self._stop.is_set():
                 return
-            self.peak_sockets = max(self.peak_sockets, self._server.open_sockets())
+            self.peak_sockets = max(self.peak_sockets, open_sockets(self._server.pid))
             await asyncio.sleep(0.5)
 
 
@@ -77,7 +79,7 @@ async def test_500_connections_of_mixed_load_lose_nothing_and_keep_memory_flat(
     reads = ReadLog()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         await seed_notes(http, server.base_url, ledger, count=200, description_size=500)
-        memory_start = server.memory_kib()
+        memory_start = memory_kib(server.pid)
         stop = asyncio.Event()
         sampler = Sampler(server, stop, limit=int(seconds * 2) + 10)
         tasks = [asyncio.create_task(sampler.run())]
@@ -112,12 +114,12 @@ async def test_500_connections_of_mixed_load_lose_nothing_and_keep_memory_flat(
         ]
         started = time.monotonic()
         await asyncio.sleep(seconds / 5)
-        memory_warm = server.memory_kib()
+        memory_warm = memory_kib(server.pid)
         await asyncio.sleep(seconds - seconds / 5)
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
         elapsed = time.monotonic() - started
-        memory_end = server.memory_kib()
+        memory_end = memory_kib(server.pid)
         verdict = check(ledger, await fetch_all(http, server.base_url))
 
     read_statuses = [status for _sent, _done, status in reads.requests]

@@ -15,9 +15,11 @@ from pathlib import Path
 
 import aiohttp
 
+from notes.process import ServerProcess
+from tests.procfs import is_running, worker_pids
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.ledger import Ledger, check
-from tests.reliability.server import ServerPool, ServerProcess
+from tests.reliability.server import ServerPool
 from tests.reliability.traffic import fetch_all, write_stream
 from tests.reliability.waiting import until
 
@@ -55,16 +57,18 @@ async def _survive_and_drain(servers: ServerPool, tmp_path: Path, figure: Figure
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'workers.db'}"
     env = {"NOTES_SHUTDOWN_TIMEOUT": str(SHUTDOWN_TIMEOUT)}
     server = await servers.start(database_url, args=["--workers", str(WORKERS)], **env)
-    await until(lambda: len(server.workers()) == WORKERS, within=30, what="both workers")
+    await until(lambda: len(worker_pids(server.pid)) == WORKERS, within=30, what="both workers")
     ledger = Ledger()
     # A session per phase: connections to a killed worker must not be reused.
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         stop, tasks = await _stream(http, server, ledger, 0)
         await until(lambda: ledger.acknowledged_writes >= 300, within=60, what="300 writes")
-        victim = server.workers()[0]
+        victim = worker_pids(server.pid)[0]
         os.kill(victim, signal.SIGKILL)
         await until(
-            lambda: victim not in server.workers() and len(server.workers()) == WORKERS,
+            lambda: (
+                victim not in worker_pids(server.pid) and len(worker_pids(server.pid)) == WORKERS
+            ),
             within=30,
             what="the killed worker's replacement",
         )
@@ -78,15 +82,15 @@ async def _survive_and_drain(servers: ServerPool, tmp_path: Path, figure: Figure
         stop, tasks = await _stream(http, server, ledger, WRITERS)
         target = ledger.acknowledged_writes + 300
         await until(lambda: ledger.acknowledged_writes >= target, within=60, what="300 writes")
-        workers = server.workers()
+        workers = worker_pids(server.pid)
         server.terminate()
         signalled = time.monotonic()
-        code = await server.wait_exit(within=2 * SHUTDOWN_TIMEOUT + 30)
+        code = await asyncio.to_thread(server.exit_code, 2 * SHUTDOWN_TIMEOUT + 30)
         exited_after = time.monotonic() - signalled
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
 
-    survivors = [pid for pid in workers if server.is_running(pid)]
+    survivors = [pid for pid in workers if is_running(pid)]
     restarted = await servers.start(database_url)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         verdict = check(ledger, await fetch_all(http, restarted.base_url))

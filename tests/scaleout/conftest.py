@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from notes.process import ServerProcess
 from tests.databases import PostgresDatabases
-from tests.scaleout.processes import ServerProcess
+from tests.scaleout.processes import notes_server
 
 # Small pools: the suite runs several servers at once on a shared PostgreSQL.
 POOL_ENV = {"NOTES_POOL_SIZE": "4", "NOTES_POOL_MAX_OVERFLOW": "2"}
@@ -65,7 +66,7 @@ def start_server(tmp_path: Path) -> Iterator[StartServer]:
         database_url: str, *, workers: int = 1, env: Mapping[str, str] | None = None
     ) -> ServerProcess:
         log = tmp_path / f"server-{len(servers)}.log"
-        server = ServerProcess(
+        server = notes_server(
             database_url=database_url,
             log_path=log,
             workers=workers,
@@ -101,7 +102,7 @@ def cluster(
     try:
         for index, workers in enumerate((1, 1, 2)):
             started.append(
-                ServerProcess(
+                notes_server(
                     database_url=module_postgres_url,
                     log_path=logs / f"server-{index}.log",
                     workers=workers,
@@ -114,7 +115,7 @@ def cluster(
             singles=tuple(started[:2]), multi=started[2], database_url=module_postgres_url
         )
         for server, status in zip(started, stop_all(started), strict=True):
-            assert status == 0, server.log()
+            assert status == 0, server.log_text()
     finally:
         stop_all(started)
 

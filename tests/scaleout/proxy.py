@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.scaleout.processes import HOST
+from notes.process import LOOPBACK as HOST
 
 CHUNK = 64 * 1024
 

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import make_url
 
 from notes.cli import main
+from notes.process import ServerProcess, http_status
 from tests.scaleout.client import PROBLEM_JSON, create_note, get_note, http_session, unique
 from tests.scaleout.conftest import StartServer
-from tests.scaleout.processes import ServerProcess, http_status
 from tests.scaleout.proxy import TcpProxy
 
 pytestmark = pytest.mark.postgres
@@ -182,7 +182,7 @@ async def test_a_node_started_while_the_database_is_down_serves_once_it_is_up(
     async with http_session() as session:
         status = None
         for _ in range(RECOVERY_ATTEMPTS):
-            assert server.process.poll() is None, server.log()
+            assert server.process.poll() is None, server.log_text()
             status = await asyncio.to_thread(http_status, f"{server.base_url}/health", timeout=5)
             if status is not None:
                 break
@@ -226,7 +226,7 @@ async def test_sigterm_waits_for_requests_in_flight(
 
         requests = [asyncio.create_task(held()) for _ in range(IN_FLIGHT)]
         await asyncio.sleep(0.5)  # let them reach the server (no timing is asserted)
-        server.signal(signal.SIGTERM)
+        server.send_signal(signal.SIGTERM)
         # The drain has begun once the port refuses new connections.
         for _ in range(100):
             if await asyncio.to_thread(http_status, f"{server.base_url}/health", timeout=1) is None:

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import make_url
 
 from notes.cli import main
+from notes.process import http_status, service_environment
 from tests.databases import PostgresDatabases
 from tests.scaleout.conftest import StartServer
-from tests.scaleout.processes import http_status, service_env
 
 pytestmark = pytest.mark.postgres
 
@@ -73,7 +73,7 @@ def notes_cli(*args: str) -> None:
     """`python -m notes ARGS` in a process of its own, as an operator runs it."""
     subprocess.run(
         [sys.executable, "-m", "notes", *args],
-        env=service_env(),
+        env=service_environment(),
         check=True,
         capture_output=True,
         timeout=120,

@@ -19,6 +19,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from notes.process import ServerProcess
+from tests.procfs import is_running, worker_pids
 from tests.scaleout.client import (
     OPERATIONS,
     conditional_write,
@@ -29,7 +31,7 @@ from tests.scaleout.client import (
     walk,
 )
 from tests.scaleout.conftest import StartServer
-from tests.scaleout.processes import RUNNING_LINE, ServerProcess, is_running, worker_pids
+from tests.scaleout.processes import RUNNING_LINE, notes_server
 
 WRITE_CLIENTS = 48
 CREATES_PER_CLIENT = 5
@@ -51,7 +53,7 @@ def _wait_for_workers(server: ServerProcess, count: int) -> set[int]:
     while time.monotonic() < deadline:
         pids = worker_pids(server.pid)
         if len(pids) == count:
-            return pids
+            return set(pids)
         time.sleep(0.1)
     raise AssertionError(f"expected {count} workers of {server.pid}, found {pids}")
 
@@ -79,14 +81,14 @@ async def _health_statuses(base_url: str, count: int) -> Counter[int]:
 def sqlite_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One `--workers 2` server on a SQLite file, shared by the tests that leave it up."""
     directory = tmp_path_factory.mktemp("workers")
-    server = ServerProcess(
+    server = notes_server(
         database_url=_sqlite_url(directory / "notes.db"),
         log_path=directory / "server.log",
         workers=2,
     )
     try:
         yield server.wait_ready()
-        assert server.stop() == 0, server.log()
+        assert server.stop() == 0, server.log_text()
     finally:
         server.stop()
 
@@ -121,7 +123,7 @@ async def test_sqlite_writes_from_two_workers_all_succeed(sqlite_workers: Server
     results = await asyncio.gather(*(client(number) for number in range(WRITE_CLIENTS)))
     statuses = sum(results, Counter[int]())
     writes = WRITE_CLIENTS * CREATES_PER_CLIENT
-    assert statuses == {201: writes, 200: writes}, server.log()
+    assert statuses == {201: writes, 200: writes}, server.log_text()
     async with http_session() as session:
         listed = await walk(
             session, server.base_url, {"created_by": owner, "limit": "100"}, max_pages=writes
@@ -201,15 +203,15 @@ async def test_a_killed_worker_is_replaced_and_the_port_keeps_answering(
     # The surviving worker answers alone while the supervisor starts a new one.
     assert await _health_statuses(server.base_url, 20) == {200: 20}
     after = _wait_for_workers(server, 2)
-    while (after == before or server.log().count(RUNNING_LINE) < 3) and (
+    while (after == before or server.log_text().count(RUNNING_LINE) < 3) and (
         time.monotonic() < deadline
     ):
         await asyncio.sleep(0.1)
         after = _wait_for_workers(server, 2)
     assert victim not in after
     assert len(after - before) == 1
-    assert server.log().count(RUNNING_LINE) == 3
-    assert "replacing it" in server.log()
+    assert server.log_text().count(RUNNING_LINE) == 3
+    assert "replacing it" in server.log_text()
     assert await _health_statuses(server.base_url, 20) == {200: 20}
 
 
@@ -248,12 +250,12 @@ async def test_sigterm_drains_every_worker_and_exits_zero(
                 statuses[201] += 1
                 acknowledged.append(note["id"])
                 if len(acknowledged) == SIGNAL_AFTER:
-                    server.signal(signal.SIGTERM)
+                    server.send_signal(signal.SIGTERM)
                     signalled.set()
 
     await asyncio.gather(*(client(number) for number in range(DRAIN_CLIENTS)))
     assert signalled.is_set()
-    assert await asyncio.to_thread(server.wait) == 0, server.log()
+    assert await asyncio.to_thread(server.wait) == 0, server.log_text()
     assert not any(is_running(pid) for pid in workers)
     assert set(statuses) == {201}
     assert len(acknowledged) == len(set(acknowledged))

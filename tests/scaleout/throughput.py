@@ -29,8 +29,9 @@ from typing import Any
 import asyncpg
 from sqlalchemy import make_url
 
+from notes.process import ServerProcess, service_environment
 from notes.storage.migrations import upgrade_database
-from tests.scaleout.processes import ServerProcess, service_env
+from tests.scaleout.processes import notes_server
 
 # As in benchmarks.results: at this share of the client's own ceiling, the figure is the client's.
 CLIENT_BOUND_SHARE = 0.8
@@ -102,7 +103,7 @@ def bench(url: str, out: Path, args: argparse.Namespace, *, ceiling: bool) -> di
         "--json",
         str(out),
     ]
-    subprocess.run(command, env=service_env(), check=True, timeout=600)
+    subprocess.run(command, env=service_environment(), check=True, timeout=600)
     result: dict[str, Any] = json.loads(out.read_text())
     return result
 
@@ -190,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         servers: dict[str, ServerProcess] = {}
         for index, layout in enumerate(LAYOUTS):
             url = stack.enter_context(fresh_database(layout, args.postgres_url, workdir))
-            server = ServerProcess(
+            server = notes_server(
                 database_url=url, log_path=workdir / f"server-{index}.log", workers=layout.workers
             )
             stack.callback(server.stop)
