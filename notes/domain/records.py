@@ -62,8 +62,8 @@ def note_objects(
     """The representations of stored notes, from rows in `NoteRecord`'s field order
     (the version, if there, is left out); `read_datetime` makes their timestamps datetimes.
 
-    One pass, and no record in between: a page is 50 notes, and this took its unit of
-    work and JSON from 90 to 71 us, in-process. Timestamps stay naive UTC datetimes:
+    One pass, and no record in between: a page is 50 notes (what that saves:
+    benchmarks/README.md). Timestamps stay naive UTC datetimes:
     `responses.dumps` writes them as RFC 3339 with `Z` (the text of `format_timestamp`).
     """
     return [

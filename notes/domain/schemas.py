@@ -33,8 +33,8 @@ def _storable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain U+0000")
     try:
-        # Strict UTF-8 fails exactly on surrogate code points, and in C: a loop over
-        # the characters took 240 us of the event loop for a 10,000-character text.
+        # Strict UTF-8 fails exactly on surrogate code points, and in C, where a loop
+        # over the characters would hold the event loop (benchmarks/README.md).
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("must not contain a lone surrogate") from None
@@ -67,8 +67,8 @@ def _integer_only(value: object) -> object:
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
-        # int() of a Decimal takes time quadratic in its digits (40 s for a million, in
-        # review), and the parser hands over integers of thousands of digits as Decimal.
+        # int() of a Decimal takes time quadratic in its digits (benchmarks/README.md),
+        # and the parser hands over integers of thousands of digits as Decimal.
         # From 20 digits on it is out of every bound here: one past the bound, with its
         # sign, gets the same answer as any other integer too large.
         if value.adjusted() >= _OUT_OF_EVERY_RANGE_EXPONENT:

@@ -184,7 +184,7 @@ async def read_json_object(request: web.Request, *, seconds: float) -> dict[str,
     try:
         if request.content.is_eof():
             # The whole body came with the headers, as it nearly always does: reading
-            # it cannot wait, so no timer is armed (asyncio.timeout costs 4 to 9 us).
+            # it cannot wait, so no timer is armed (a timer's cost: benchmarks/README.md).
             raw = await request.read()
         else:
             async with asyncio.timeout(seconds):  # a client that stalls mid-body
