@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -113,7 +114,8 @@ def run_users_command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"notes: {error}", file=sys.stderr)
     except exc.IntegrityError:  # another command added the same name meanwhile
         print(f"notes: there is already a user named {args.name!r}", file=sys.stderr)
-    except (DatabaseUnavailable, exc.ProgrammingError):  # PostgreSQL: no users table
+    # No users table: SQLite's own error (statements run on its handle), PostgreSQL's.
+    except (DatabaseUnavailable, sqlite3.OperationalError, exc.ProgrammingError):
         print(
             "notes: the database cannot be reached, or it has no users table yet "
             "(run `notes db upgrade`)",
