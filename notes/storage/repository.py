@@ -213,6 +213,7 @@ def like_pattern(text: str) -> str:
 def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> list[NoteObject]:
     """One page, plus one more note when there is a next page (the caller trims it),
     as the API shows them: a page needs no ETags, and no records."""
+    owner = scope(caller)
     statement = _list_statement(
         query.sort_key,
         query.descending,
@@ -220,11 +221,11 @@ def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> 
         by_priority=query.priority is not None,
         by_text=query.q is not None,
         after=query.after is not None,
-        owned=scope(caller) is not None,
+        owned=owner is not None,
     )
     params: dict[str, Any] = {"limit": query.limit + 1}
-    if scope(caller) is not None:
-        params["owner"] = scope(caller)
+    if owner is not None:
+        params["owner"] = owner
     if query.created_by is not None:
         params["created_by"] = query.created_by
     if query.priority is not None:
