@@ -6,8 +6,6 @@ tests/unit/test_auth.py; across nodes on PostgreSQL: tests/scaleout.)"""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,25 +14,13 @@ import pytest
 
 from notes.process import ServerProcess, notes_command, service_environment
 from notes.settings import Settings
-from tests.api.tokens import SHARED_FAILURE_LIMIT, client, fresh_database_url
+from tests.api.tokens import SHARED_FAILURE_LIMIT, client, fresh_database_url, users_command
 from tests.databases import PostgresDatabases
 from tests.users import add_users
 
 # The documented bound of our server, and a margin for the command to return.
 CACHE_SECONDS = 1.0
 REQUESTS = 40  # enough to reach both workers many times over
-
-
-def users_command(database_url: str, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "notes", "users", *args, "--database-url", database_url],
-        env=service_environment(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture

@@ -99,11 +99,11 @@ def given_tokens(config: pytest.Config) -> tuple[list[str], str | None]:
     return tokens, (admin.strip() if admin and admin.strip() else None)
 
 
-def add_user(database_url: str, name: str, *, admin: bool = False) -> str:
-    """`notes users add NAME` as an operator runs it; the token it printed."""
-    command = [sys.executable, "-m", "notes", "users", "add", name, "--database-url", database_url]
+def users_command(database_url: str, *args: str) -> str:
+    """`notes users ARGS` as an operator runs it; what it printed (a token, for add and
+    rotate)."""
     done = subprocess.run(
-        [*command, *(["--admin"] if admin else [])],
+        [sys.executable, "-m", "notes", "users", *args, "--database-url", database_url],
         env=service_environment(),
         capture_output=True,
         text=True,
@@ -111,6 +111,11 @@ def add_user(database_url: str, name: str, *, admin: bool = False) -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+def add_user(database_url: str, name: str, *, admin: bool = False) -> str:
+    """`notes users add NAME`; the token it printed."""
+    return users_command(database_url, "add", name, *(["--admin"] if admin else []))
 
 
 def add_users_directly(database_url: str, names: dict[str, str], admin: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
@@ -158,33 +159,39 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def token_server(
-    tmp_path_factory: pytest.TempPathFactory, tested_postgres: PostgresDatabases | None
-) -> Iterator[tuple[ServerProcess, str, str]]:
-    """A server in token mode; a user's token and its database URL."""
-    directory = tmp_path_factory.mktemp("hostile-auth")
+@contextlib.contextmanager
+def _token_mode_server(
+    directory: Path, postgres: PostgresDatabases | None, user: str, **env: str
+) -> Iterator[tuple[ServerProcess, str]]:
+    """`notes serve --auth token` on a fresh database with one user; that user's token."""
     name = None
-    if tested_postgres is not None:
-        name = tested_postgres.create_copy()
-        database_url = tested_postgres.url_for(name)
+    if postgres is not None:
+        name = postgres.create_copy()
+        database_url = postgres.url_for(name)
     else:
         database_url = f"sqlite+aiosqlite:///{directory / 'auth.db'}"
     settings = Settings(database_url=database_url, auto_migrate=True)
-    token = asyncio.run(add_users(settings, ("hostile",)))["hostile"]
-    server = notes_server(
-        database_url,
-        directory / "server.log",
-        args=("--auth", "token"),
-        NOTES_AUTH_FAILURE_LIMIT="1000000",
-    )
+    token = asyncio.run(add_users(settings, (user,)))[user]
+    server = notes_server(database_url, directory / "server.log", args=("--auth", "token"), **env)
     try:
         server.start()
-        yield server, token, database_url
+        yield server, token
     finally:
         server.stop()
-        if tested_postgres is not None and name is not None:
-            tested_postgres.drop(name)
+        if postgres is not None and name is not None:
+            postgres.drop(name)
+
+
+@pytest.fixture(scope="module")
+def token_server(
+    tmp_path_factory: pytest.TempPathFactory, tested_postgres: PostgresDatabases | None
+) -> Iterator[tuple[ServerProcess, str]]:
+    """A server in token mode that counts no failure against anyone; a user's token."""
+    directory = tmp_path_factory.mktemp("hostile-auth")
+    with _token_mode_server(
+        directory, tested_postgres, "hostile", NOTES_AUTH_FAILURE_LIMIT="1000000"
+    ) as started:
+        yield started
 
 
 async def _healthy(http: aiohttp.ClientSession, base_url: str) -> bool:
@@ -198,10 +205,10 @@ async def _healthy(http: aiohttp.ClientSession, base_url: str) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_hostile_authorization_gets_a_4xx_never_a_5xx(
     case: AuthCase,
-    token_server: tuple[ServerProcess, str, str],
+    token_server: tuple[ServerProcess, str],
     http: aiohttp.ClientSession,
 ) -> None:
-    server, token, _ = token_server
+    server, token = token_server
     health = asyncio.create_task(_healthy(http, server.base_url))
     response = await exchange(server.port, case.build(token), ANSWER_WITHIN)
     assert await health, f"/health failed while {case} was being sent"
@@ -229,28 +236,15 @@ async def _from(address: str, port: int, request: bytes) -> RawResponse:
 def limited_server(
     tmp_path: Path, tested_postgres: PostgresDatabases | None
 ) -> Iterator[tuple[ServerProcess, str]]:
-    name = None
-    if tested_postgres is not None:
-        name = tested_postgres.create_copy()
-        database_url = tested_postgres.url_for(name)
-    else:
-        database_url = f"sqlite+aiosqlite:///{tmp_path / 'limited.db'}"
-    settings = Settings(database_url=database_url, auto_migrate=True)
-    token = asyncio.run(add_users(settings, ("patient",)))["patient"]
-    server = notes_server(
-        database_url,
-        tmp_path / "limited.log",
-        args=("--auth", "token"),
+    """A limit of 3 failures an address, 50 addresses remembered."""
+    with _token_mode_server(
+        tmp_path,
+        tested_postgres,
+        "patient",
         NOTES_AUTH_FAILURE_LIMIT="3",
         NOTES_AUTH_FAILURE_CLIENTS="50",
-    )
-    server.start()
-    try:
-        yield server, token
-    finally:
-        server.stop()
-        if tested_postgres is not None and name is not None:
-            tested_postgres.drop(name)
+    ) as started:
+        yield started
 
 
 async def test_the_limit_is_per_address_and_its_memory_bounded(
