@@ -38,7 +38,7 @@ async def _create(session: aiohttp.ClientSession, serial: int) -> tuple[int, str
         return note["id"], response.headers.get("ETag")
 
 
-async def _seed(url: str, count: int) -> NotePool:
+async def _seed(url: str, count: int, headers: dict[str, str]) -> NotePool:
     pool = NotePool()
     serials = iter(range(1, count + 1))
     results: list[tuple[int, int, str | None]] = []
@@ -51,7 +51,9 @@ async def _seed(url: str, count: int) -> NotePool:
     connector = aiohttp.TCPConnector(limit=SEED_CONCURRENCY)
     timeout = aiohttp.ClientTimeout(total=SEED_TIMEOUT_S)
     async with (
-        aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session,
+        aiohttp.ClientSession(
+            url, connector=connector, timeout=timeout, headers=headers
+        ) as session,
         asyncio.TaskGroup() as group,
     ):
         for _ in range(min(SEED_CONCURRENCY, count)):
@@ -63,12 +65,14 @@ async def _seed(url: str, count: int) -> NotePool:
     return pool
 
 
-def seed_notes(url: str, count: int) -> NotePool:
-    """POST ``count`` notes to the server at ``url``; the first error stops the run."""
+def seed_notes(url: str, count: int, *, token: str | None = None) -> NotePool:
+    """POST ``count`` notes to the server at ``url`` (with a user's `token` in token
+    mode, v1.1); the first error stops the run."""
     if count <= 0:
         return NotePool()
     try:
-        return asyncio.run(_seed(url, count))
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return asyncio.run(_seed(url, count, headers))
     except ExceptionGroup as group:
         first = group.exceptions[0]
         if isinstance(first, SeedError):

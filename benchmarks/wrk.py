@@ -6,6 +6,9 @@ target's ratio to bare is the median of its per-round ratios::
 
     python -m benchmarks.wrk --seed 10000 --server-cpu 0 --client-cpu 1
 
+``--auth-token`` adds the note targets again on a second server in token mode (v1.1),
+each request with a user's token, measured in the same rounds.
+
 wrk counts every answer in its Requests/sec; here only 2xx/3xx answers count (its
 "Non-2xx or 3xx responses" are subtracted) and socket errors are reported.
 """
@@ -34,6 +37,7 @@ from benchmarks.servers import (
     bare_command,
     check_loopback_url,
     running_server,
+    subprocess_env,
 )
 from notes.process import notes_command
 
@@ -86,19 +90,24 @@ def parse_wrk_output(text: str) -> WrkRun:
     )
 
 
-def _lua_read(ids: Sequence[int]) -> str:
+def _lua_token(token: str | None) -> str:
+    """Token mode (v1.1): every request of the script carries the user's token."""
+    return "" if token is None else f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+
+
+def _lua_read(ids: Sequence[int], token: str | None = None) -> str:
     listed = ",".join(str(note_id) for note_id in ids)
     return (
-        f"local ids = {{{listed}}}\n"
+        _lua_token(token) + f"local ids = {{{listed}}}\n"
         "request = function()\n"
         '  return wrk.format("GET", "/notes/" .. ids[math.random(#ids)])\n'
         "end\n"
     )
 
 
-def _lua_create() -> str:
+def _lua_create(token: str | None = None) -> str:
     return (
-        'wrk.method = "POST"\n'
+        _lua_token(token) + 'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(_CREATE_BODY)}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
     )
@@ -202,6 +211,56 @@ def _notes_server(args: argparse.Namespace, workdir: Path) -> Iterator[str]:
         yield url
 
 
+# A target's URL, and the wrk script of its requests (None: a plain GET).
+WrkTarget = tuple[str, Path | None]
+
+
+@contextlib.contextmanager
+def _token_server(args: argparse.Namespace, workdir: Path) -> Iterator[tuple[str, str]]:
+    """Our server in token mode (v1.1) on a database of its own, with one user made by
+    `notes users add`: its URL, and the user's token. The user is named as the bodies'
+    created_by, "benchmarks", so that the same bodies are sent to both servers."""
+    database_url = f"sqlite+aiosqlite:///{workdir / 'notes-wrk-token.db'}"
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "notes",
+            "users",
+            "add",
+            "benchmarks",
+            "--database-url",
+            database_url,
+        ],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    command = notes_command(database_url, "--auth", "token")
+    log = workdir / "notes-token-server.log"
+    with running_server(command, log_path=log, cpus=args.server_cpus) as url:
+        yield url, added.stdout.strip()
+
+
+def _token_targets(url: str, token: str, count: int, workdir: Path) -> dict[str, WrkTarget]:
+    """The note targets again, on the token-mode server, every request with the token."""
+    pool = seed_notes(url, count, token=token)
+    scripts = {
+        "read": _lua_read(pool.ids, token),
+        "list": _lua_token(token),
+        "create": _lua_create(token),
+    }
+    for name, text in scripts.items():
+        (workdir / f"{name}-token.lua").write_text(text)
+    return {
+        "GET /notes/{id} (token)": (f"{url}/", workdir / "read-token.lua"),
+        "GET /notes?limit=50 (token)": (f"{url}/notes?limit=50", workdir / "list-token.lua"),
+        "POST /notes (token)": (f"{url}/notes", workdir / "create-token.lua"),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.wrk", description=__doc__)
     parser.add_argument("--url", metavar="URL", help="an already running server (loopback)")
@@ -213,6 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server-cpu", dest="server_cpus", type=parse_cpus, metavar="CPUS")
     parser.add_argument("--client-cpu", dest="client_cpus", type=parse_cpus, metavar="CPUS")
     parser.add_argument("--json", dest="json_path", type=Path, metavar="PATH")
+    parser.add_argument(
+        "--auth-token",
+        action="store_true",
+        help="measure the note targets a second time on a server in token mode (v1.1), "
+        "in the same rounds",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("benchmarks.wrk: wrk is not installed (apt-get install wrk)", file=sys.stderr)
@@ -231,21 +296,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="notes-wrk-") as tmp:
             workdir = Path(tmp)
             log = workdir / "bare.log"
-            with (
-                running_server(bare_command, log_path=log, cpus=args.server_cpus) as bare_url,
-                _notes_server(args, workdir) as url,
-            ):
+            with contextlib.ExitStack() as servers:
+                bare_url = servers.enter_context(
+                    running_server(bare_command, log_path=log, cpus=args.server_cpus)
+                )
+                url = servers.enter_context(_notes_server(args, workdir))
                 pool = seed_notes(url, args.seed)
                 read_script = workdir / "read.lua"
                 read_script.write_text(_lua_read(pool.ids))
                 create_script = workdir / "create.lua"
                 create_script.write_text(_lua_create())
-                targets = {
+                targets: dict[str, WrkTarget] = {
                     "bare": (f"{bare_url}/", None),
                     "GET /notes/{id}": (f"{url}/", read_script),
                     "GET /notes?limit=50": (f"{url}/notes?limit=50", None),
                     "POST /notes": (f"{url}/notes", create_script),
                 }
+                if args.auth_token:
+                    token_url, token = servers.enter_context(_token_server(args, workdir))
+                    targets |= _token_targets(token_url, token, args.seed, workdir)
                 # Round by round, bare first: each ratio compares figures taken a
                 # minute apart, whatever else the machine is doing.
                 for round_number in range(1, options.runs + 1):

@@ -12,7 +12,9 @@ from notes.domain.listing import cursor_key
 from notes.settings import Settings
 from notes.storage.migrations import upgrade_database
 from notes.storage.store import open_store
-from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS
+from notes.storage.users import DatabaseUserDirectory
+from notes.web.auth import authentication
+from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS, USERS
 from notes.web.middlewares import concurrency_limit, problem_middleware
 from notes.web.openapi import build_openapi
 from notes.web.routes import setup_routes
@@ -26,6 +28,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         await asyncio.to_thread(upgrade_database, settings.database_url)
     notes = open_store(settings)
     app[NOTES] = notes
+    app[USERS] = DatabaseUserDirectory(notes.backend)  # v1.1: tokens, on the same database
     try:
         yield
     finally:
@@ -34,7 +37,11 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[problem_middleware, concurrency_limit(settings.max_concurrent_requests)],
+        middlewares=[
+            problem_middleware,
+            concurrency_limit(settings.max_concurrent_requests),
+            *authentication(settings),  # token mode (v1.1); nothing in open mode
+        ],
         client_max_size=settings.max_body_size,
     )
     app[SETTINGS] = settings

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import orjson
 from aiohttp import web
 
+from notes import accounts
 from notes.app import create_app
 from notes.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from notes.storage.migrations import downgrade_database, upgrade_database
@@ -56,6 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     serve.add_argument(
+        "--auth",
+        choices=("none", "token"),
+        help="none: open, every note is everyone's (v1); token: every /notes request needs "
+        "a user's bearer token (v1.1; `notes users add`) (env NOTES_AUTH, default none)",
+    )
+    serve.add_argument(
+        accounts.INSECURE_FLAG,
+        action="store_true",
+        default=None,
+        help="let --auth none listen on an address other than loopback, where anyone who "
+        "reaches the port can read, change and delete every note "
+        "(env NOTES_INSECURE_OPEN_TO_NETWORK)",
+    )
+
+    serve.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -71,6 +87,20 @@ def build_parser() -> argparse.ArgumentParser:
     downgrade = actions.add_parser("downgrade", help="revert migrations down to REVISION")
     downgrade.add_argument("revision", help="e.g. -1 or base")
     _database_option(downgrade)
+
+    users = commands.add_parser("users", help="the users of --auth token, and their tokens")
+    user_actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "add a user and print their token, this once"),
+        ("revoke", "remove a user's token: it stops working"),
+        ("rotate", "give a user a new token and print it, this once; the old one stops working"),
+    ):
+        command = user_actions.add_parser(action, help=text)
+        command.add_argument("name", help="the user's name: their notes' created_by")
+        if action == "add":
+            command.add_argument("--admin", action="store_true", help="sees and changes every note")
+        _database_option(command)
+    _database_option(user_actions.add_parser("list", help="the users (never their tokens)"))
 
     commands.add_parser("openapi", help="print the OpenAPI document")
     return parser
@@ -133,10 +163,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=getattr(args, "host", None),
             port=getattr(args, "port", None),
             access_log=getattr(args, "access_log", None),
+            auth=getattr(args, "auth", None),
+            insecure_open_to_network=getattr(args, "insecure_open_to_network", None),
         )
     except SettingsError as error:
         print(f"notes: {error}", file=sys.stderr)
         return 2
+    refusal = accounts.exposure_refusal(settings) if args.command == "serve" else None
+    if refusal is not None:
+        print(f"notes: {refusal}", file=sys.stderr)
+        return 2
+    if args.command == "users":
+        return accounts.run_users_command(args, settings)
     if args.command == "serve" and args.workers > 1:
         return Supervisor(settings, serve_worker, args.workers).run()
     if args.command == "serve":

@@ -68,6 +68,23 @@ class Settings(BaseSettings):
     # Seconds in-flight requests get to finish on SIGTERM.
     shutdown_timeout: Annotated[float, Field(ge=0)] = 30.0
 
+    # Users and tokens (v1.1)
+    # none: v1, open, every note is everyone's; token: every /notes request needs the
+    # bearer token of a user (`notes users add`), who reaches only their own notes.
+    auth: Literal["none", "token"] = "none"
+    # Lets `--auth none` listen beyond loopback, where anyone who reaches the port can
+    # read, change and delete every note.
+    insecure_open_to_network: bool = False
+    # Seconds a process may go on accepting a token after it was revoked or rotated
+    # (each process caches the tokens it has seen for this long; 0: no cache).
+    auth_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+    # Failed token checks from one client address within the window, after which that
+    # address gets 429 with Retry-After until the window ends (counted per process).
+    auth_failure_limit: Positive = 20
+    auth_failure_window: PositiveSeconds = 60.0
+    # How many client addresses the failure count remembers at most: its memory bound.
+    auth_failure_clients: Positive = 10_000
+
     @field_validator("access_log", "auto_migrate", mode="before")
     @classmethod
     def _boolean_text(cls, value: object, info: ValidationInfo) -> object:

@@ -25,6 +25,7 @@ from sqlalchemy import make_url
 
 from notes.app import create_app
 from notes.settings import ENV_PREFIX, Settings
+from tests.api.tokens import add_token_options
 from tests.databases import PostgresDatabases, postgres_admin_url
 from tests.hypothesis_profiles import register_profiles
 
@@ -50,6 +51,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="run tests/api against this server instead of our own (env: NOTES_BASE_URL)",
     )
+    add_token_options(parser)  # the v1.1 rules' users: --token A --token B
 
 
 def postgres_is_under_test() -> bool:

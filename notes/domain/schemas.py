@@ -173,6 +173,19 @@ class NoteInput(_Body):
     priority: Priority = 0
 
 
+class OwnedNoteInput(_Body):
+    """NoteInput in token mode (v1.1): `created_by` may be left out, since it is always
+    the owner's name (OWN-1, OWN-2)."""
+
+    model_config = ConfigDict(title="NoteInput")
+
+    title: Title
+    description: Description = ""
+    created_at: CreatedAtInput = None
+    created_by: PatchCreatedBy = None
+    priority: Priority = 0
+
+
 class NotePatch(_Body):
     """A JSON Merge Patch (RFC 7396) of a note: only the keys given change."""
 

@@ -7,25 +7,30 @@ from typing import Any, Protocol
 from notes.domain.conditions import IfMatch
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord
+from notes.domain.users import Caller
 
 
 class NoteStore(Protocol):
     """Notes kept somewhere durable. Every method raises a domain error (``NotesError``)
     for an answer of the contract: a missing note, a failed precondition, a database
-    that cannot be reached."""
+    that cannot be reached. Every method acts for a caller (``domain.users``): in
+    token mode a user who is no admin reaches their own notes only, and another's
+    note is missing to them (v1.1, OWN-3, OWN-4)."""
 
-    async def list_notes(self, query: ListQuery) -> list[NoteObject]:
+    async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
         """One page, plus one more note when there is a next page."""
 
-    async def create_note(self, fields: dict[str, Any]) -> NoteRecord: ...
+    async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord: ...
 
-    async def get_note(self, note_id: int) -> NoteRecord: ...
+    async def get_note(self, note_id: int, *, caller: Caller) -> NoteRecord: ...
 
     async def update_note(
-        self, note_id: int, changes: dict[str, Any], if_match: IfMatch | None
+        self, note_id: int, changes: dict[str, Any], if_match: IfMatch | None, *, caller: Caller
     ) -> NoteRecord: ...
 
-    async def delete_note(self, note_id: int, if_match: IfMatch | None) -> None: ...
+    async def delete_note(
+        self, note_id: int, if_match: IfMatch | None, *, caller: Caller
+    ) -> None: ...
 
     async def check_health(self) -> None:
         """Raise unless requests can be served now."""

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from notes.domain.errors import FieldProblem, ValidationFailed, escape_surrogates
-from notes.domain.schemas import NoteInput, NotePatch
+from notes.domain.schemas import NoteInput, NotePatch, OwnedNoteInput
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 WRITABLE_FIELDS = tuple(NoteInput.model_fields)
@@ -59,12 +59,14 @@ def validate(model: type[ModelT], payload: dict[str, Any]) -> ModelT:
     return result
 
 
-def replacement_fields(body: NoteInput) -> dict[str, Any]:
+def replacement_fields(body: NoteInput | OwnedNoteInput) -> dict[str, Any]:
     """The fields a create or PUT sets: all of them, defaults included, but `created_at`
     only when given (omitted, it is the time of creation, or kept by a PUT)."""
     fields = body.model_dump()
     if fields["created_at"] is None:
         del fields["created_at"]
+    if fields["created_by"] is None:  # token mode: the owner's name (OwnedNoteInput)
+        del fields["created_by"]
     return fields
 
 

@@ -1,11 +1,21 @@
-"""The database schema: one table of notes, shared by the migrations and the queries."""
+"""The database schema: notes, and their users (v1.1); shared by migrations and queries."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only reserves ids forever (never reused after a delete) with AUTOINCREMENT,
@@ -53,3 +63,22 @@ class NoteRow(Base):
 
 
 notes_table = cast(Table, NoteRow.__table__)
+
+
+class UserRow(Base):
+    """A user of token mode (v1.1). Of the token only a SHA-256 digest is kept, and
+    none while the user is revoked."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index(None, "name", unique=True), Index(None, "token_digest", unique=True))
+
+    id: Mapped[int] = mapped_column(Integer(), primary_key=True, autoincrement=True)
+    # A name is what the user's notes carry as created_by: the same type.
+    name: Mapped[str] = mapped_column(String(100))
+    admin: Mapped[bool] = mapped_column(Boolean())
+    token_digest: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+    token_issued_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+users_table = cast(Table, UserRow.__table__)

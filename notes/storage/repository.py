@@ -7,6 +7,10 @@ once with named parameters (``statements`` says why).
 
 A unit of work that fails with a domain error (404, 412) does so before it writes
 anything: SQLite's group commit relies on that to share one transaction between writes.
+
+Every function takes the caller (``domain.users``): in token mode a user's statements
+carry ``created_by = :owner``, so another user's note is not found, exactly as a
+missing one is not (OWN-4), by the same statement.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from notes.domain.errors import NoteNotFound
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_objects
 from notes.domain.timestamps import utc_now
+from notes.domain.users import Caller, created_fields, owner_kept, scope
 from notes.storage.models import notes_table
 from notes.storage.statements import StatementRunner
 
@@ -52,6 +57,9 @@ _STORED = {name: bindparam(f"new_{name}", type_=c[name].type) for name in STORED
 
 SELECT_BY_ID = select(*NOTE_COLUMNS).where(c.id == bindparam("note_id"))
 SELECT_BY_ID_FOR_UPDATE = SELECT_BY_ID.with_for_update()
+# A user's own note (v1.1): the same statements, with the owner in the WHERE clause.
+SELECT_OWN_BY_ID = SELECT_BY_ID.where(c.created_by == bindparam("owner"))
+SELECT_OWN_BY_ID_FOR_UPDATE = SELECT_OWN_BY_ID.with_for_update()
 # Writes return nothing: what they store is known (`NoteRecord.written`), and RETURNING
 # is slow on SQLite (`StatementRunner.insert`).
 INSERT_NOTE = insert(notes_table).values(**_STORED, version=1)
@@ -80,25 +88,36 @@ def _stored(values: NoteValues, now: Any) -> dict[str, Any]:
     }
 
 
-def insert_note(runner: StatementRunner, *, fields: dict[str, Any]) -> NoteRecord:
+def insert_note(runner: StatementRunner, *, fields: dict[str, Any], caller: Caller) -> NoteRecord:
     """Create a note from validated fields; `created_at` defaults to now."""
     now = utc_now()
-    values = NoteValues(**{"created_at": now, **fields})
+    values = NoteValues(**{"created_at": now, **created_fields(caller, fields)})
     note_id = runner.insert(INSERT_NOTE, _stored(values, now))
     return NoteRecord.written(note_id, values, updated_at=now, version=1)
 
 
-def get_note(runner: StatementRunner, *, note_id: int) -> NoteRecord:
-    rows = runner.fetch(SELECT_BY_ID, {"note_id": note_id})
+def _by_id(note_id: int, owner: str | None) -> dict[str, Any]:
+    return {"note_id": note_id} if owner is None else {"note_id": note_id, "owner": owner}
+
+
+def get_note(runner: StatementRunner, *, note_id: int, caller: Caller) -> NoteRecord:
+    owner = scope(caller)
+    statement = SELECT_BY_ID if owner is None else SELECT_OWN_BY_ID
+    rows = runner.fetch(statement, _by_id(note_id, owner))
     if not rows:
         raise NoteNotFound(note_id)
     return NoteRecord._make(rows[0])
 
 
-def _get_for_update(runner: StatementRunner, note_id: int, if_match: IfMatch | None) -> NoteRecord:
+def _get_for_update(
+    runner: StatementRunner, note_id: int, if_match: IfMatch | None, caller: Caller
+) -> NoteRecord:
     # FOR UPDATE serialises writers of one note on PostgreSQL; SQLite's writes are
     # serialised already (one writer, BEGIN IMMEDIATE), and it renders nothing there.
-    rows = runner.fetch(SELECT_BY_ID_FOR_UPDATE, {"note_id": note_id})
+    # Not found comes before If-Match: another user's note is never a 412 (OWN-5).
+    owner = scope(caller)
+    statement = SELECT_BY_ID_FOR_UPDATE if owner is None else SELECT_OWN_BY_ID_FOR_UPDATE
+    rows = runner.fetch(statement, _by_id(note_id, owner))
     if not rows:
         raise NoteNotFound(note_id)
     current = NoteRecord._make(rows[0])
@@ -107,16 +126,22 @@ def _get_for_update(runner: StatementRunner, note_id: int, if_match: IfMatch | N
 
 
 def update_note(
-    runner: StatementRunner, *, note_id: int, changes: dict[str, Any], if_match: IfMatch | None
+    runner: StatementRunner,
+    *,
+    note_id: int,
+    changes: dict[str, Any],
+    if_match: IfMatch | None,
+    caller: Caller,
 ) -> NoteRecord:
     """Apply validated field changes (a PUT's full set, or a merge patch's few).
 
     A change that leaves every field as it was is no change: the note, its ETag and
     its updated_at stay as they are.
     """
-    current = _get_for_update(runner, note_id, if_match)
+    current = _get_for_update(runner, note_id, if_match, caller)
     stored = current.values
-    values = stored._replace(**changes)
+    # The row is locked and its owner checked: the UPDATE below, by id, changes only it.
+    values = stored._replace(**owner_kept(caller, current.created_by, changes))
     if values == stored:
         return current
     # The row is locked (FOR UPDATE; SQLite's single writer): the next version is ours.
@@ -126,8 +151,10 @@ def update_note(
     return NoteRecord.written(note_id, values, updated_at=now, version=version)
 
 
-def delete_note(runner: StatementRunner, *, note_id: int, if_match: IfMatch | None) -> None:
-    _get_for_update(runner, note_id, if_match)
+def delete_note(
+    runner: StatementRunner, *, note_id: int, if_match: IfMatch | None, caller: Caller
+) -> None:
+    _get_for_update(runner, note_id, if_match, caller)
     runner.execute(DELETE_NOTE, {"note_id": note_id})
 
 
@@ -140,10 +167,13 @@ def _list_statement(
     by_priority: bool,
     by_text: bool,
     after: bool,
+    owned: bool = False,
 ) -> Any:
-    """The listing's statement for one combination of options (at most 160 of them)."""
+    """The listing's statement for one combination of options (at most 320 of them)."""
     key = c[sort_key]
     conditions: list[ColumnElement[bool]] = []
+    if owned:  # token mode, a user who is no admin: their own notes only (OWN-3)
+        conditions.append(c.created_by == bindparam("owner"))
     if by_creator:
         conditions.append(c.created_by == bindparam("created_by"))
     if by_priority:
@@ -180,9 +210,10 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteObject]:
+def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> list[NoteObject]:
     """One page, plus one more note when there is a next page (the caller trims it),
     as the API shows them: a page needs no ETags, and no records."""
+    owner = scope(caller)
     statement = _list_statement(
         query.sort_key,
         query.descending,
@@ -190,8 +221,11 @@ def list_notes(runner: StatementRunner, *, query: ListQuery) -> list[NoteObject]
         by_priority=query.priority is not None,
         by_text=query.q is not None,
         after=query.after is not None,
+        owned=owner is not None,
     )
     params: dict[str, Any] = {"limit": query.limit + 1}
+    if owner is not None:
+        params["owner"] = owner
     if query.created_by is not None:
         params["created_by"] = query.created_by
     if query.priority is not None:

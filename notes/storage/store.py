@@ -8,6 +8,7 @@ from typing import Any
 from notes.domain.conditions import IfMatch
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord
+from notes.domain.users import Caller
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Backend
@@ -28,23 +29,31 @@ class DatabaseNoteStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 
-    async def list_notes(self, query: ListQuery) -> list[NoteObject]:
-        return await self.backend.read(partial(repository.list_notes, query=query))
+    async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
+        return await self.backend.read(partial(repository.list_notes, query=query, caller=caller))
 
-    async def create_note(self, fields: dict[str, Any]) -> NoteRecord:
-        return await self.backend.write(partial(repository.insert_note, fields=fields))
-
-    async def get_note(self, note_id: int) -> NoteRecord:
-        return await self.backend.read(partial(repository.get_note, note_id=note_id))
-
-    async def update_note(
-        self, note_id: int, changes: dict[str, Any], if_match: IfMatch | None
-    ) -> NoteRecord:
-        work = partial(repository.update_note, note_id=note_id, changes=changes, if_match=if_match)
+    async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord:
+        work = partial(repository.insert_note, fields=fields, caller=caller)
         return await self.backend.write(work)
 
-    async def delete_note(self, note_id: int, if_match: IfMatch | None) -> None:
-        work = partial(repository.delete_note, note_id=note_id, if_match=if_match)
+    async def get_note(self, note_id: int, *, caller: Caller) -> NoteRecord:
+        work = partial(repository.get_note, note_id=note_id, caller=caller)
+        return await self.backend.read(work)
+
+    async def update_note(
+        self, note_id: int, changes: dict[str, Any], if_match: IfMatch | None, *, caller: Caller
+    ) -> NoteRecord:
+        work = partial(
+            repository.update_note,
+            note_id=note_id,
+            changes=changes,
+            if_match=if_match,
+            caller=caller,
+        )
+        return await self.backend.write(work)
+
+    async def delete_note(self, note_id: int, if_match: IfMatch | None, *, caller: Caller) -> None:
+        work = partial(repository.delete_note, note_id=note_id, if_match=if_match, caller=caller)
         await self.backend.write(work)
 
     async def check_health(self) -> None:

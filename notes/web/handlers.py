@@ -9,8 +9,10 @@ from aiohttp import hdrs, web
 
 from notes.domain.errors import NoteNotFound
 from notes.domain.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
-from notes.domain.schemas import NoteInput, NotePatch
+from notes.domain.schemas import NoteInput, NotePatch, OwnedNoteInput
+from notes.domain.users import Caller, cursor_key_for
 from notes.domain.validation import patch_changes, replacement_fields, validate
+from notes.web.auth import caller_of
 from notes.web.conditional import if_match, not_modified
 from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS
 from notes.web.origin import request_origin
@@ -32,17 +34,23 @@ async def _body(request: web.Request) -> dict[str, Any]:
     return await read_json_object(request, seconds=request.app[SETTINGS].request_timeout)
 
 
+def _input_model(caller: Caller) -> type[NoteInput | OwnedNoteInput]:
+    """In token mode `created_by` may be left out: it is the caller's (OWN-1)."""
+    return NoteInput if caller is None else OwnedNoteInput
+
+
 async def list_notes(request: web.Request) -> web.Response:
     origin = request_origin(request)  # a bad Host is refused whether or not a link follows
     settings = request.app[SETTINGS]
-    key = request.app[CURSOR_KEY]
+    caller = caller_of(request)
+    key = cursor_key_for(request.app[CURSOR_KEY], caller)  # a cursor is its user's (OWN-9)
     query = parse_list_query(
         request.query,
         default_limit=settings.default_page_size,
         max_limit=settings.max_page_size,
         signing_key=key,
     )
-    found = await request.app[NOTES].list_notes(query)
+    found = await request.app[NOTES].list_notes(query, caller=caller)
     page = found[: query.limit]
     headers: dict[str, str] = {}
     next_url = None
@@ -55,14 +63,15 @@ async def list_notes(request: web.Request) -> web.Response:
 
 
 async def create_note(request: web.Request) -> web.Response:
-    body = validate(NoteInput, await _body(request))
-    note = await request.app[NOTES].create_note(replacement_fields(body))
+    caller = caller_of(request)
+    body = validate(_input_model(caller), await _body(request))
+    note = await request.app[NOTES].create_note(replacement_fields(body), caller=caller)
     return note_response(note, status=201, headers={hdrs.LOCATION: f"/notes/{note.id}"})
 
 
 async def get_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    note = await request.app[NOTES].get_note(note_id)
+    note = await request.app[NOTES].get_note(note_id, caller=caller_of(request))
     if not_modified(request, note.etag):
         return web.Response(status=304, headers={hdrs.ETAG: note.etag})
     return note_response(note)
@@ -70,7 +79,7 @@ async def get_note(request: web.Request) -> web.Response:
 
 async def replace_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    body = validate(NoteInput, await _body(request))
+    body = validate(_input_model(caller_of(request)), await _body(request))
     return await _update(request, note_id, replacement_fields(body))
 
 
@@ -82,13 +91,14 @@ async def patch_note(request: web.Request) -> web.Response:
 
 async def _update(request: web.Request, note_id: int, changes: dict[str, Any]) -> web.Response:
     """PUT and PATCH alike: validated changes, applied under the request's If-Match."""
-    note = await request.app[NOTES].update_note(note_id, changes, if_match(request))
+    notes, caller = request.app[NOTES], caller_of(request)
+    note = await notes.update_note(note_id, changes, if_match(request), caller=caller)
     return note_response(note)
 
 
 async def delete_note(request: web.Request) -> web.Response:
     note_id = _note_id(request)
-    await request.app[NOTES].delete_note(note_id, if_match(request))
+    await request.app[NOTES].delete_note(note_id, if_match(request), caller=caller_of(request))
     return web.Response(status=204)
 
 

@@ -20,6 +20,7 @@ from notes.domain.schemas import (
     ValidationProblem,
 )
 from notes.settings import Settings
+from notes.web.openapi_users import with_users
 
 MODELS: tuple[type[BaseModel], ...] = (
     NoteInput,
@@ -156,7 +157,7 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
     body_errors = ("400", "408", "413", "415")
     item_parameters = [_ref("NoteId", "parameters")]
     write_parameters = [*item_parameters, _ref("IfMatch", "parameters")]
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "notes",
@@ -357,3 +358,5 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
             },
         },
     }
+    # Token mode (v1.1): the bearer scheme, its 401 and 429, created_by optional.
+    return with_users(document) if settings.auth == "token" else document

@@ -22,9 +22,11 @@ import pytest
 from notes.settings import Settings
 from tests.api.server import ServerThread
 from tests.api.support import Api, unique
+from tests.api.tokens import add_token_options, v11_users
 from tests.databases import PostgresDatabases
 
 BASE_URL_ENV = "NOTES_BASE_URL"
+__all__ = ["v11_users"]  # the v1.1 tests' fixture (tests/api/tokens.py)
 FRESH_DATABASE_SKIP = (
     "needs a fresh database that only this test writes to; "
     "--base-url points at a server whose data this run does not own"
@@ -40,6 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             default=None,
             help=f"run tests/api against this server instead of our own (env: {BASE_URL_ENV})",
         )
+    add_token_options(parser)
 
 
 @pytest.fixture(scope="session")

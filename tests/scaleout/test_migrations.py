@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 
 from notes.cli import main
 from notes.process import http_status, service_environment
+from notes.storage.migrations import head_revision
 from tests.databases import PostgresDatabases
 from tests.scaleout.conftest import StartServer
 
@@ -108,13 +109,22 @@ def schema(url: str) -> dict[str, Any]:
 
 def _assert_head_schema(url: str) -> dict[str, Any]:
     found = schema(url)
-    assert found["tables"] == ["alembic_version", "notes"]
+    assert found["tables"] == ["alembic_version", "notes", "users"]
+    users = fetch(
+        url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"
+    )
+    assert [(name, definition.split(" USING ")[-1]) for name, definition in users] == [
+        ("ix_users_name", "btree (name)"),
+        ("ix_users_token_digest", "btree (token_digest)"),
+        ("pk_users", "btree (id)"),
+    ]
+    assert all(definition.startswith("CREATE UNIQUE") for _, definition in users)
     assert {name: spec[:3] for name, spec in found["columns"].items()} == COLUMNS
     assert {spec[3] for spec in found["columns"].values()} == {"NO"}
     assert set(found["indexes"]) == set(INDEXES)
     for name, columns in INDEXES.items():
         assert found["indexes"][name].endswith(f"USING btree {columns}"), found["indexes"][name]
-    assert fetch(url, "SELECT version_num FROM alembic_version") == [("0001",)]
+    assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
     # The database assigns ids itself (a sequence behind the bigint column).
     assert fetch(url, "SELECT pg_get_serial_sequence('notes', 'id') IS NOT NULL") == [(True,)]
     return found

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from notes import cli
 from notes.settings import Settings
+from notes.storage.migrations import head_revision
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +36,7 @@ def test_db_upgrade_and_downgrade(tmp_path: Path) -> None:
     assert {"notes", "alembic_version"} <= tables(path)
     with sqlite3.connect(path) as connection:
         assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
-            ("0001",)
+            (head_revision(),)
         ]
         columns = [row[1] for row in connection.execute("PRAGMA table_info(notes)")]
     assert columns[:8] == [
@@ -84,7 +85,7 @@ def run_app(monkeypatch: pytest.MonkeyPatch) -> RunApp:
 def test_serve_passes_the_flags(run_app: RunApp, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}"
     argv = ["serve", "--host", "0.0.0.0", "--port", "9999", "--database-url", url]
-    assert cli.main([*argv, "--no-access-log"]) == 0
+    assert cli.main([*argv, "--no-access-log", "--insecure-open-to-network"]) == 0
     ((app, options),) = run_app.calls
     assert isinstance(app, web.Application)
     assert options["host"] == "0.0.0.0"
@@ -110,6 +111,7 @@ def test_flags_win_over_the_environment(run_app: RunApp, monkeypatch: pytest.Mon
     monkeypatch.setenv("NOTES_PORT", "7777")
     monkeypatch.setenv("NOTES_HOST", "10.1.1.1")
     monkeypatch.setenv("NOTES_ACCESS_LOG", "false")
+    monkeypatch.setenv("NOTES_AUTH", "token")
     assert cli.main(["serve", "--port", "8888", "--access-log"]) == 0
     ((_, options),) = run_app.calls
     assert (options["host"], options["port"]) == ("10.1.1.1", 8888)

@@ -37,11 +37,13 @@ def note_fields(**overrides: Any) -> dict[str, Any]:
 
 
 async def insert(database: Backend, **overrides: Any) -> NoteRecord:
-    return await database.write(partial(repository.insert_note, fields=note_fields(**overrides)))
+    return await database.write(
+        partial(repository.insert_note, fields=note_fields(**overrides), caller=None)
+    )
 
 
 async def get(database: Backend, note_id: int) -> NoteRecord:
-    return await database.read(partial(repository.get_note, note_id=note_id))
+    return await database.read(partial(repository.get_note, note_id=note_id, caller=None))
 
 
 async def update(
@@ -49,13 +51,21 @@ async def update(
 ) -> NoteRecord:
     condition = _condition(if_match)
     return await database.write(
-        partial(repository.update_note, note_id=note_id, changes=changes, if_match=condition)
+        partial(
+            repository.update_note,
+            note_id=note_id,
+            changes=changes,
+            if_match=condition,
+            caller=None,
+        )
     )
 
 
 async def delete(database: Backend, note_id: int, if_match: str | None = None) -> None:
     condition = _condition(if_match)
-    await database.write(partial(repository.delete_note, note_id=note_id, if_match=condition))
+    await database.write(
+        partial(repository.delete_note, note_id=note_id, if_match=condition, caller=None)
+    )
 
 
 def _condition(if_match: str | None) -> IfMatch | None:
@@ -67,7 +77,7 @@ def _condition(if_match: str | None) -> IfMatch | None:
 
 async def listing(database: Backend, *pairs: tuple[str, str]) -> list[NoteObject]:
     query = parse_list_query(MultiDict(pairs), default_limit=100, max_limit=1000)
-    found = await database.read(partial(repository.list_notes, query=query))
+    found = await database.read(partial(repository.list_notes, query=query, caller=None))
     return found[: query.limit]
 
 
@@ -282,7 +292,7 @@ async def _check_order_and_pages(database: Backend, notes: list[NoteRecord], sor
     pairs: list[tuple[str, str]] = [("sort", sort), ("limit", "3")]
     while True:
         query = parse_list_query(MultiDict(pairs), default_limit=100, max_limit=1000)
-        found = await database.read(partial(repository.list_notes, query=query))
+        found = await database.read(partial(repository.list_notes, query=query, caller=None))
         page = found[:3]
         seen += ids(page)
         if len(found) <= 3:
@@ -317,14 +327,14 @@ async def test_listing_one_more_than_the_limit(database: Backend) -> None:
     for _ in range(5):
         await insert(database)
     query = parse_list_query(MultiDict([("limit", "2")]), default_limit=100, max_limit=1000)
-    found = await database.read(partial(repository.list_notes, query=query))
+    found = await database.read(partial(repository.list_notes, query=query, caller=None))
     assert ids(found) == [1, 2, 3]
     after = parse_list_query(
         MultiDict([("limit", "2"), ("cursor", encode_cursor(found[1], "id"))]),
         default_limit=100,
         max_limit=1000,
     )
-    assert ids(await database.read(partial(repository.list_notes, query=after))) == [
+    assert ids(await database.read(partial(repository.list_notes, query=after, caller=None))) == [
         3,
         4,
         5,
@@ -334,7 +344,7 @@ async def test_listing_one_more_than_the_limit(database: Backend) -> None:
         default_limit=100,
         max_limit=1000,
     )
-    assert ids(await database.read(partial(repository.list_notes, query=last))) == [
+    assert ids(await database.read(partial(repository.list_notes, query=last, caller=None))) == [
         2,
         1,
     ]
@@ -431,18 +441,27 @@ async def test_a_failing_write_does_not_spoil_its_batch(database: Backend) -> No
     first = await insert(database, title="first")
     outcomes = await _held_batch(
         database,
-        partial(repository.insert_note, fields=note_fields(title="a")),
-        partial(repository.update_note, note_id=999, changes={"title": "x"}, if_match=None),
-        partial(repository.insert_note, fields=note_fields(title="b")),
+        partial(repository.insert_note, fields=note_fields(title="a"), caller=None),
+        partial(
+            repository.update_note, note_id=999, changes={"title": "x"}, if_match=None, caller=None
+        ),
+        partial(repository.insert_note, fields=note_fields(title="b"), caller=None),
         partial(
             repository.update_note,
             note_id=first.id,
             changes={"title": "x"},
             if_match=IfMatch(frozenset({'"9"'})),
+            caller=None,
         ),
-        partial(repository.update_note, note_id=first.id, changes={"priority": 5}, if_match=None),
-        partial(repository.delete_note, note_id=999, if_match=None),
-        partial(repository.insert_note, fields=note_fields(title="c")),
+        partial(
+            repository.update_note,
+            note_id=first.id,
+            changes={"priority": 5},
+            if_match=None,
+            caller=None,
+        ),
+        partial(repository.delete_note, note_id=999, if_match=None, caller=None),
+        partial(repository.insert_note, fields=note_fields(title="c"), caller=None),
     )
     assert isinstance(outcomes[1], NoteNotFound)
     assert isinstance(outcomes[3], PreconditionFailed)
@@ -461,7 +480,7 @@ async def test_a_failing_write_does_not_spoil_its_batch(database: Backend) -> No
 
 
 def _insert_then_boom(unit: Any) -> None:
-    repository.insert_note(unit, fields=note_fields(title="half done"))
+    repository.insert_note(unit, fields=note_fields(title="half done"), caller=None)
     raise RuntimeError("a bug after a write")
 
 
@@ -478,9 +497,9 @@ async def test_a_crashing_write_does_not_spoil_its_batch(
 ) -> None:
     outcomes = await _held_batch(
         database,
-        partial(repository.insert_note, fields=note_fields(title="a")),
+        partial(repository.insert_note, fields=note_fields(title="a"), caller=None),
         crash,
-        partial(repository.insert_note, fields=note_fields(title="b")),
+        partial(repository.insert_note, fields=note_fields(title="b"), caller=None),
     )
     assert isinstance(outcomes[1], RuntimeError)
     assert str(outcomes[1]) == message
@@ -494,7 +513,10 @@ async def test_a_crashing_write_does_not_spoil_its_batch(
 async def test_a_failing_read_does_not_spoil_its_batch(database: Backend) -> None:
     note = await insert(database)
     outcomes = await asyncio.gather(
-        *(database.read(partial(repository.get_note, note_id=i % 3)) for i in range(30)),
+        *(
+            database.read(partial(repository.get_note, note_id=i % 3, caller=None))
+            for i in range(30)
+        ),
         return_exceptions=True,
     )
     for index, outcome in enumerate(outcomes):
@@ -579,7 +601,9 @@ async def test_unreachable_database(url: str) -> None:
             await check_health(unreachable)
         assert caught.value.detail == "The database cannot be reached right now; try again later."
         with pytest.raises(DatabaseUnavailable):
-            await unreachable.write(partial(repository.insert_note, fields=note_fields()))
+            await unreachable.write(
+                partial(repository.insert_note, fields=note_fields(), caller=None)
+            )
     finally:
         await unreachable.close()
 
@@ -692,7 +716,10 @@ async def test_a_crashing_read_does_not_spoil_its_batch(database: Backend) -> No
     release = threading.Event()
     blocker = asyncio.ensure_future(database.read(_blocker(release)))
     await asyncio.sleep(0.05)
-    reads: list[Callable[[Any], Any]] = [partial(repository.get_note, note_id=note.id), _boom]
+    reads: list[Callable[[Any], Any]] = [
+        partial(repository.get_note, note_id=note.id, caller=None),
+        _boom,
+    ]
     tasks = [asyncio.ensure_future(database.read(work)) for work in reads]
     await asyncio.sleep(0.05)
     release.set()

@@ -57,7 +57,9 @@ def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
     runner = SqliteRunner(connection, SqliteStatementCache())
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():
-        note = repository.insert_note(runner, fields={**fields, "created_at": created_at})
+        note = repository.insert_note(
+            runner, fields={**fields, "created_at": created_at}, caller=None
+        )
     # The text itself: SQLAlchemy's SQLite format, which sorts and compares as text.
     with sqlite3.connect(database_file) as raw:
         assert raw.execute("SELECT created_at FROM notes").fetchone() == (stored,)
@@ -72,7 +74,9 @@ def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) 
     fast = SqliteRunner(connection, SqliteStatementCache())
     plain = SqlAlchemyRunner(connection)
     with connection.begin():
-        note = repository.insert_note(fast, fields={**fields, "created_at": created_at})
+        note = repository.insert_note(
+            fast, fields={**fields, "created_at": created_at}, caller=None
+        )
     params = {"note_id": note.id}
     # The fast path leaves SQLite's text for the caller to read ...
     (stored,) = fast.fetch_stored(repository.SELECT_BY_ID, params)
@@ -90,8 +94,11 @@ def test_insert_answers_the_new_rows_key(connection: Connection) -> None:
     plain = SqlAlchemyRunner(connection)
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():
-        made = [repository.insert_note(runner, fields=fields) for runner in (fast, plain, fast)]
+        made = [
+            repository.insert_note(runner, fields=fields, caller=None)
+            for runner in (fast, plain, fast)
+        ]
     assert [note.id for note in made] == [1, 2, 3]
     with connection.begin():
-        read = [repository.get_note(fast, note_id=note_id) for note_id in (1, 2, 3)]
+        read = [repository.get_note(fast, note_id=note_id, caller=None) for note_id in (1, 2, 3)]
     assert read == made
