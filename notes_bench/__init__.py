@@ -1,4 +1,5 @@
-"""Load benchmark for any server implementing the notes REST contract.
+"""notes-bench: the load benchmark of any server of the notes REST contract.
 
-Run ``python -m benchmarks --help``; ``benchmarks/README.md`` explains every flag.
+Run ``notes-bench --help`` (or ``python -m notes_bench``); ``benchmarks/README.md``
+explains every flag, the open-loop model, and how the figures are computed.
 """

@@ -1,5 +1,5 @@
-"""``python -m benchmarks``: run the load benchmark."""
+"""``python -m notes_bench``: the same as ``notes-bench``."""
 
-from benchmarks.cli import main
+from notes_bench.cli import main
 
 raise SystemExit(main())

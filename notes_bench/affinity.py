@@ -1,6 +1,6 @@
 """CPU pinning: parse CPU lists, and exec a command pinned to them.
 
-``python -m benchmarks.affinity 0 -- python -m notes serve ...`` pins itself, then
+``python -m notes_bench.affinity 0 -- python -m notes serve ...`` pins itself, then
 execs the command, so the server is pinned before it starts a single thread.
 """
 
@@ -44,13 +44,13 @@ def pinned_command(command: list[str], cpus: frozenset[int] | None) -> list[str]
     """The command, prefixed so that it runs pinned to ``cpus`` (unchanged for None)."""
     if cpus is None:
         return command
-    return [sys.executable, "-m", "benchmarks.affinity", format_cpus(cpus), "--", *command]
+    return [sys.executable, "-m", "notes_bench.affinity", format_cpus(cpus), "--", *command]
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) < 3 or args[1] != "--":
-        raise SystemExit("usage: python -m benchmarks.affinity CPUS -- COMMAND [ARGS...]")
+        raise SystemExit("usage: python -m notes_bench.affinity CPUS -- COMMAND [ARGS...]")
     pin_current_process(parse_cpus(args[0]))
     command = args[2:]
     os.execvp(command[0], command)

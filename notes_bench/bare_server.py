@@ -3,7 +3,7 @@
 uvloop (where available), no access log, no database: whatever a real service on
 this machine reaches is a fraction of this. Run it alone to measure it with wrk::
 
-    python -m benchmarks.bare_server --port 8081
+    python -m notes_bench.bare_server --port 8081
     wrk -t1 -c64 -d10s http://127.0.0.1:8081/
 """
 
@@ -37,7 +37,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_server", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m notes_bench.bare_server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)

@@ -13,13 +13,13 @@ import multiprocessing
 import multiprocessing.synchronize
 import queue
 import time
-from array import array
 from collections import Counter
 from collections.abc import Callable
 from multiprocessing.context import SpawnProcess
 from typing import Any
 
-from benchmarks.loadgen import WorkerResult, WorkerSpec, generate_load
+from notes_bench.loadgen import WorkerResult, WorkerSpec, generate_load
+from notes_bench.recording import Merged, merge_recordings
 
 READY_TIMEOUT_S = 60.0
 POLL_INTERVAL_S = 0.2
@@ -28,9 +28,10 @@ RESULT_GRACE_S = 30.0
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class Merged:
-    latencies_ns: array[int]
-    errors: dict[str, int]
+class Measured:
+    """One run of every client process, as one."""
+
+    merged: Merged
     warmup_errors: dict[str, int]
     elapsed_s: float
     etags: dict[int, str]
@@ -85,8 +86,14 @@ def run_clients(
     use_uvloop: bool,
     planned_s: float,
     on_progress: Callable[[float, int, int], None],
-) -> Merged:
-    """Run one spec per process; ``on_progress(seconds since start, done, errors)``."""
+    run_started: float,
+) -> Measured:
+    """Run one spec per process; ``on_progress(seconds since start, done, errors)``.
+
+    A single spec runs in this process: spawning one costs more than a smoke run's
+    measured second, and one process elsewhere would measure nothing more."""
+    if len(specs) == 1:
+        return _run_here(specs[0], use_uvloop, on_progress, run_started)
     context = multiprocessing.get_context("spawn")
     channel = _Channel(
         results=context.Queue(),
@@ -117,7 +124,26 @@ def run_clients(
             if process.is_alive():
                 process.kill()
                 process.join()
-    return merge(results)
+    return merge(results, run_started=run_started)
+
+
+def _run_here(
+    spec: WorkerSpec,
+    use_uvloop: bool,
+    on_progress: Callable[[float, int, int], None],
+    run_started: float,
+) -> Measured:
+    start_at = time.monotonic() + 0.05
+
+    async def wait_for_start() -> float:
+        return start_at
+
+    def report(done: int, errors: int) -> None:
+        on_progress(time.monotonic() - start_at, done, errors)
+
+    with asyncio.Runner(loop_factory=lambda: new_event_loop(use_uvloop)) as runner:
+        result = runner.run(generate_load(spec, wait_for_start, report))
+    return merge([result], run_started=run_started)
 
 
 def _await_ready(channel: _Channel, count: int) -> None:
@@ -165,22 +191,21 @@ def _get(channel: _Channel, deadline: float) -> tuple[str, Any]:
         raise TimeoutError("client processes did not start in time") from None
 
 
-def merge(results: list[WorkerResult]) -> Merged:
-    """One run's figures from every process's: all latencies, summed errors, the union window."""
-    latencies: array[int] = array("q")
-    errors: Counter[str] = Counter()
+def merge(results: list[WorkerResult], *, run_started: float) -> Measured:
+    """One run's figures from every process's: histograms added, errors summed, and the
+    window from the first process's start of measuring to the last one's end."""
+    ordered = sorted(results, key=lambda result: result.index)
     warmup_errors: Counter[str] = Counter()
     etags: dict[int, str] = {}
-    for result in sorted(results, key=lambda result: result.index):
-        latencies.extend(result.latencies_ns)
-        errors.update(result.errors)
+    for result in ordered:
         warmup_errors.update(result.warmup_errors)
         etags.update(result.etags)
     start = min((result.measured_from for result in results), default=0.0)
     end = max((result.measured_until for result in results), default=0.0)
-    return Merged(
-        latencies_ns=latencies,
-        errors=dict(errors),
+    return Measured(
+        merged=merge_recordings(
+            [result.recorded for result in ordered], start_s=max(0.0, start - run_started)
+        ),
         warmup_errors=dict(warmup_errors),
         elapsed_s=max(0.0, end - start),
         etags=etags,

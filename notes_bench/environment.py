@@ -37,6 +37,7 @@ def versions() -> dict[str, str | None]:
         "sqlalchemy": _version("sqlalchemy"),
         "aiosqlite": _version("aiosqlite"),
         "orjson": _version("orjson"),
+        "hdrhistogram": _version("hdrhistogram"),
     }
 
 
@@ -83,7 +84,7 @@ def load_average() -> list[float] | None:
 
 def command_line(argv: Sequence[str] | None) -> list[str]:
     """How this run was started, as a command that repeats it."""
-    return [sys.executable, "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)]
+    return ["notes-bench", *(sys.argv[1:] if argv is None else argv)]
 
 
 def timestamp() -> str:

@@ -1,346 +1,216 @@
-"""The command line: every flag, its default, and the checks that combine them."""
+"""The command line of a load run: one argparse description, read into a typed namespace."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks.affinity import parse_cpus
-from benchmarks.scenarios import (
+from notes_bench.affinity import parse_cpus
+from notes_bench.floors import DEFAULT_FLOOR, FLOORS
+from notes_bench.scenarios import (
     DEFAULT_MIX,
     SCENARIOS,
     operation_weights,
     parse_scenarios,
     parse_weights,
 )
+from notes_bench.slo import Objective, parse_slo
 
 MAX_CONCURRENCY = 4096
-# What --smoke means, unless a flag given explicitly says otherwise.
+CLOSED_LOOP_LEVELS = (1, 8, 64, 256)
+OPEN_LOOP_CONNECTIONS = 64
+# What --smoke means, unless a flag given says otherwise.
 SMOKE_DEFAULTS: dict[str, object] = {
     "scenarios": SCENARIOS,
     "concurrency": (4,),
     "duration": 1.0,
     "warmup": 0.25,
     "seed": 64,
-    "repeat": 1,
+    "rounds": 1,
 }
 
-T = TypeVar("T")
+T = TypeVar("T", int, float)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Options:
+class Options(argparse.Namespace):
+    """Every flag, under its argparse name: ``build_parser().parse_args`` fills it in."""
+
     url: str | None
+    allow_remote: bool
     database_url: str | None
+    seed: int
+    floor: str
     scenarios: tuple[str, ...]
     mix: dict[str, float]
-    seed: int
-    duration_s: float | None
-    requests: int | None
-    warmup_s: float
     concurrency: tuple[int, ...]
-    repeat: int
+    rates: tuple[float, ...]
+    slo: tuple[Objective, ...]
+    duration: float | None
+    requests: int | None
+    warmup: float
+    rounds: int
     client_processes: int
+    timeout: float
+    time_limit: float
+    random_seed: int | None
+    uvloop: bool
     server_cpus: frozenset[int] | None
     client_cpus: frozenset[int] | None
-    timeout_s: float
-    time_limit_s: float
     ceiling: bool
-    uvloop: bool
-    progress: bool | None
     json_path: Path | None
     plot_path: Path | None
+    report_path: Path | None
     compare: tuple[Path, ...]
-    random_seed: int | None
+    progress: bool | None
     smoke: bool
+
+    @property
+    def open_loop(self) -> bool:
+        return bool(self.rates)
+
+    def levels(self) -> list[tuple[int, float | None]]:
+        """(connections, rate) of each level, in the order they run."""
+        if self.open_loop:
+            return [(self.concurrency[0], rate) for rate in self.rates]
+        return [(level, None) for level in self.concurrency]
 
     def operations(self, scenario: str) -> tuple[tuple[str, float], ...]:
         return tuple(operation_weights(scenario, self.mix).items())
 
     def to_json(self) -> dict[str, object]:
-        data = dataclasses.asdict(self)
-        for key in ("server_cpus", "client_cpus"):
-            data[key] = None if data[key] is None else sorted(data[key])
-        for key in ("json_path", "plot_path"):
-            data[key] = None if data[key] is None else str(data[key])
-        data["compare"] = [str(path) for path in self.compare]
-        return data
+        def plain(value: object) -> object:
+            if isinstance(value, frozenset):
+                return sorted(value)
+            if isinstance(value, Path):
+                return str(value)
+            if isinstance(value, Objective):
+                return str(value)
+            if isinstance(value, tuple):
+                return [plain(item) for item in value]
+            return value
+
+        return {name: plain(value) for name, value in sorted(vars(self).items())}
 
 
-def _typed(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """Turn a parser's ValueError into an argparse usage error that names the value."""
+def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """A parser whose ValueError becomes an argparse usage error naming the value."""
 
-    def convert(text: str) -> T:
+    def convert(text: str) -> object:
         try:
             return parse(text)
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
 
-    convert.__name__ = parse.__name__
+    convert.__name__ = getattr(parse, "__name__", "value")
     return convert
 
 
-def parse_concurrency(text: str) -> tuple[int, ...]:
-    """``1,8,64,256`` into levels, in the order given, each once."""
-    levels: list[int] = []
-    for item in text.split(","):
-        if not item.strip():
-            continue
-        try:
-            level = int(item)
-        except ValueError:
-            raise ValueError(f"concurrency {item.strip()!r} is not an integer") from None
-        if not 1 <= level <= MAX_CONCURRENCY:
-            raise ValueError(f"concurrency must be within 1..{MAX_CONCURRENCY}, got {level}")
-        levels.append(level)
-    if not levels:
-        raise ValueError("no concurrency level given")
-    return tuple(dict.fromkeys(levels))
+def at_least(kind: type[T], minimum: T, *, above: bool = False) -> Callable[[str], object]:
+    """A parser of a finite number >= ``minimum`` (> with ``above``)."""
+
+    def parse(text: str) -> T:
+        value = kind(text)
+        if (
+            value != value
+            or value in (float("inf"), float("-inf"))
+            or value < minimum
+            or (above and value == minimum)
+        ):
+            raise ValueError(
+                f"must be a finite number {'>' if above else '>='} {minimum}, got {text}"
+            )
+        return value
+
+    parse.__name__ = kind.__name__
+    return _checked(parse)
 
 
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"must be a finite number above 0, got {text}")
-    return value
+def listed(
+    parse: Callable[[str], T], name: str, maximum: T | None = None
+) -> Callable[[str], object]:
+    """``1,8,64`` into values above 0 (at most ``maximum``), in the order given, each once."""
 
+    def convert(text: str) -> tuple[T, ...]:
+        values: list[T] = []
+        for item in filter(None, (part.strip() for part in text.split(","))):
+            try:
+                value = parse(item)
+            except ValueError:
+                raise ValueError(f"{name} {item!r} is not a number") from None
+            if not value > 0 or (maximum is not None and value > maximum):
+                most = f" and at most {maximum}" if maximum else ""
+                raise ValueError(f"{name} must be above 0{most}, got {item}")
+            values.append(value)
+        if not values:
+            raise ValueError(f"no {name} given")
+        return tuple(dict.fromkeys(values))
 
-def non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(f"must be an integer >= 1, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"must be an integer >= 0, got {text}")
-    return value
+    return _checked(convert)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Load-test a server implementing the notes REST contract, and measure "
-        "the client's own ceiling against a bare aiohttp handler.",
-        epilog="Only 2xx answers count as throughput. See benchmarks/README.md.",
+        prog="notes-bench",
+        description="Load-test a server of the notes REST contract, closed loop or open loop "
+        "(--rate), and measure the client's own ceiling. `notes-bench wrk --help`: the "
+        "reference table with wrk.",
+        epilog="Only 2xx answers count. benchmarks/README.md explains every flag.",
     )
-    target = parser.add_argument_group("target")
-    target.add_argument(
-        "--url",
-        metavar="URL",
-        help="base URL of an already running server (loopback only), e.g. "
-        "http://127.0.0.1:8080; default: start `python -m notes serve` in a subprocess",
-    )
-    target.add_argument(
-        "--database-url",
-        metavar="URL",
-        help="database of the self-started server (default: a fresh SQLite file in a "
-        "temporary directory)",
-    )
-    target.add_argument(
-        "--seed",
-        metavar="N",
-        type=_typed(non_negative_int),
-        default=1000,
-        help="notes to create before measuring; read and update use them (default 1000)",
-    )
+    add = parser.add_argument_group("target").add_argument
+    add("--url", help="root URL of a running server (default: start ours on SQLite)")
+    add("--allow-remote", action="store_true", help="allow a --url other than loopback")
+    add("--database-url", metavar="URL", help="database of the self-started server")
+    add("--seed", metavar="N", type=at_least(int, 0), default=1000, help="notes to create first")
+    add("--floor", choices=sorted(FLOORS), default=DEFAULT_FLOOR, help="the ceiling's server")
 
     load = parser.add_argument_group("load")
-    load.add_argument(
-        "--scenarios",
-        metavar="NAMES",
-        type=_typed(parse_scenarios),
-        default=SCENARIOS,
-        help=f"comma-separated, from {', '.join(SCENARIOS)}, or all (default all)",
-    )
-    load.add_argument(
-        "--weights",
-        dest="mix",
-        metavar="NAME=W,...",
-        type=_typed(parse_weights),
-        default=dict(DEFAULT_MIX),
-        help="operation weights of the mixed scenario (default read=80,update=15,create=5)",
-    )
-    load.add_argument(
-        "--concurrency",
-        metavar="N,N,...",
-        type=_typed(parse_concurrency),
-        default=(1, 8, 64, 256),
-        help="comma-separated connection counts; each is a separate run (default 1,8,64,256)",
-    )
+    add = load.add_argument
+    add("--scenarios", metavar="NAMES", type=_checked(parse_scenarios), default=SCENARIOS)
+    add("--weights", dest="mix", metavar="NAME=W,...", type=_checked(parse_weights))
+    add("--concurrency", metavar="N,...", type=listed(int, "concurrency", MAX_CONCURRENCY))
+    add("--rate", "--rates", dest="rates", metavar="R,...", type=listed(float, "rate"), default=())
+    add("--slo", metavar="P=LIMIT,...", type=_checked(parse_slo), default=(), help="e.g. p99=50ms")
     bound = load.add_mutually_exclusive_group()
-    bound.add_argument(
-        "--duration",
-        metavar="S",
-        type=_typed(positive_float),
-        default=None,
-        help="measured seconds per run (default 10)",
-    )
-    bound.add_argument(
-        "--requests",
-        metavar="N",
-        type=_typed(positive_int),
-        default=None,
-        help="measured requests per run, instead of a duration",
-    )
-    load.add_argument(
-        "--warmup",
-        metavar="S",
-        type=_typed(non_negative_float),
-        default=2.0,
-        help="seconds of uncounted load before each run (default 2)",
-    )
-    load.add_argument(
-        "--repeat",
-        metavar="N",
-        type=_typed(positive_int),
-        default=1,
-        help="runs per scenario and level; the table shows their median (default 1)",
-    )
-    load.add_argument(
-        "--client-processes",
-        metavar="N",
-        type=_typed(positive_int),
-        default=1,
-        help="client processes sharing the connections; their figures are merged (default 1)",
-    )
-    load.add_argument(
-        "--timeout",
-        metavar="S",
-        type=_typed(positive_float),
-        default=10.0,
-        help="seconds before a request counts as a timeout error (default 10)",
-    )
-    load.add_argument(
-        "--time-limit",
-        metavar="S",
-        type=_typed(positive_float),
-        default=600.0,
-        help="hard limit in seconds of a --requests run (default 600)",
-    )
-    load.add_argument(
-        "--random-seed",
-        metavar="N",
-        type=int,
-        default=None,
-        help="seed of the request choices, for a repeatable sequence (default random)",
-    )
-    load.add_argument(
-        "--uvloop",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="run the client on uvloop where installed (default on)",
-    )
+    bound.add_argument("--duration", metavar="S", type=at_least(float, 0.0, above=True))
+    bound.add_argument("--requests", metavar="N", type=at_least(int, 1))
+    add("--warmup", metavar="S", type=at_least(float, 0.0), default=2.0)
+    add("--rounds", metavar="N", type=at_least(int, 1), default=3)
+    add("--client-processes", metavar="N", type=at_least(int, 1), default=1)
+    add("--timeout", metavar="S", type=at_least(float, 0.0, above=True), default=10.0)
+    add("--time-limit", metavar="S", type=at_least(float, 0.0, above=True), default=600.0)
+    add("--random-seed", metavar="N", type=int)
+    add("--uvloop", action=argparse.BooleanOptionalAction, default=True)
 
-    placement = parser.add_argument_group("placement")
-    placement.add_argument(
-        "--server-cpu",
-        dest="server_cpus",
-        metavar="CPUS",
-        type=_typed(parse_cpus),
-        default=None,
-        help="pin the self-started server and the bare server to these CPUs, e.g. 0 "
-        "(with --url, only the bare server: pin yours with taskset)",
-    )
-    placement.add_argument(
-        "--client-cpu",
-        dest="client_cpus",
-        metavar="CPUS",
-        type=_typed(parse_cpus),
-        default=None,
-        help="pin the client processes to these CPUs, e.g. 1",
-    )
+    add = parser.add_argument_group("placement").add_argument
+    add("--server-cpu", dest="server_cpus", metavar="CPUS", type=_checked(parse_cpus))
+    add("--client-cpu", dest="client_cpus", metavar="CPUS", type=_checked(parse_cpus))
 
-    output = parser.add_argument_group("output")
-    output.add_argument(
-        "--ceiling",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="measure the client against a bare aiohttp handler first and warn when a "
-        "server figure comes near it (default on)",
-    )
-    output.add_argument(
-        "--json", dest="json_path", metavar="PATH", type=Path, help="write every figure here"
-    )
-    output.add_argument(
-        "--plot",
-        dest="plot_path",
-        metavar="PATH",
-        type=Path,
-        help="write a PNG of throughput and p99 latency against concurrency",
-    )
-    output.add_argument(
-        "--compare",
-        nargs="+",
-        type=Path,
-        default=(),
-        metavar="JSON",
-        help="BASE.json: print this run beside it, with ratios; BASE.json NEW.json: only "
-        "compare two earlier runs",
-    )
-    output.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="show a progress bar (default: only on a terminal)",
-    )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="a seconds-long check for CI: every scenario, 1 s at concurrency 4, "
-        "a self-started server; fails on any error",
-    )
+    add = parser.add_argument_group("output").add_argument
+    add("--ceiling", action=argparse.BooleanOptionalAction, default=True)
+    add("--json", dest="json_path", metavar="PATH", type=Path)
+    add("--plot", dest="plot_path", metavar="PATH", type=Path, help="PNG by level")
+    add("--report", dest="report_path", metavar="PATH", type=Path, help="Markdown, PNGs beside")
+    add("--compare", nargs="+", type=Path, default=(), metavar="JSON", help="BASE [NEW]")
+    add("--progress", action=argparse.BooleanOptionalAction, default=None)
+    add("--smoke", action="store_true", help="seconds-long check for CI; fails on any error")
+    parser.set_defaults(mix=dict(DEFAULT_MIX), concurrency=())
     return parser
 
 
 def parse_options(argv: Sequence[str] | None = None) -> Options:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.smoke:
+    options = parser.parse_args(argv, namespace=Options())
+    if options.smoke:
         parser.set_defaults(**SMOKE_DEFAULTS)
-        args = parser.parse_args(argv)
-    if len(args.compare) > 2:
-        parser.error("--compare takes BASE.json, or BASE.json NEW.json")
-    duration = args.duration
-    if duration is None and args.requests is None:
-        duration = 10.0
-    options = Options(
-        url=args.url,
-        database_url=args.database_url,
-        scenarios=tuple(args.scenarios),
-        mix=dict(args.mix),
-        seed=args.seed,
-        duration_s=duration,
-        requests=args.requests,
-        warmup_s=args.warmup,
-        concurrency=tuple(args.concurrency),
-        repeat=args.repeat,
-        client_processes=args.client_processes,
-        server_cpus=args.server_cpus,
-        client_cpus=args.client_cpus,
-        timeout_s=args.timeout,
-        time_limit_s=args.time_limit,
-        ceiling=args.ceiling,
-        uvloop=args.uvloop,
-        progress=args.progress,
-        json_path=args.json_path,
-        plot_path=args.plot_path,
-        compare=tuple(args.compare),
-        random_seed=args.random_seed,
-        smoke=args.smoke,
-    )
+        options = parser.parse_args(argv, namespace=Options())
+    options.scenarios = tuple(options.scenarios)
+    options.compare = tuple(options.compare)
+    if not options.concurrency:
+        options.concurrency = (OPEN_LOOP_CONNECTIONS,) if options.rates else CLOSED_LOOP_LEVELS
+    if options.duration is None and options.requests is None:
+        options.duration = 10.0
     problem = check_options(options)
     if problem:
         parser.error(problem)
@@ -349,8 +219,14 @@ def parse_options(argv: Sequence[str] | None = None) -> Options:
 
 def check_options(options: Options) -> str | None:
     """Why these options cannot run together, or None."""
+    if len(options.compare) > 2:
+        return "--compare takes BASE.json, or BASE.json NEW.json"
     if options.url is not None and options.database_url is not None:
         return "--database-url configures the self-started server; not with --url"
+    if options.open_loop and options.requests is not None:
+        return "an open loop (--rate) runs for a --duration, not a number of --requests"
+    if options.open_loop and len(options.concurrency) > 1:
+        return "an open loop spreads its rates over one --concurrency level"
     operations = {
         name for scenario in options.scenarios for name, _ in options.operations(scenario)
     }

@@ -8,31 +8,61 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.stats import Summary
+from notes_bench.recording import Timeline
+from notes_bench.stats import METRICS, Summary, spread
 
-FORMAT_VERSION = 1
-# A server figure at or above this share of the client's own ceiling only shows
+FORMAT_VERSION = 2
+# A closed-loop figure at or above this share of the client's own ceiling only shows
 # how fast the client is: the server may well be faster.
 CLIENT_BOUND_SHARE = 0.8
+# An open-loop run sustained its rate when it achieved at least this share of it.
+SUSTAINED_SHARE = 0.95
+
+# (scenario, connections, requested rate or None for a closed loop)
+Key = tuple[str, int, float | None]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Row:
-    """One scenario at one concurrency: the median of its repetitions, and each of them."""
+    """One scenario at one level: the median of its rounds, and each of them."""
 
     scenario: str
     concurrency: int
+    rate: float | None  # requested requests/s of an open loop; None: closed loop
     summary: Summary
-    runs: tuple[Summary, ...]
+    rounds: tuple[Summary, ...]
+    # Every round's successes in one HDR histogram (encoded), and each round bin by bin.
+    histogram: str | None = None
+    timelines: tuple[Timeline, ...] = ()
     warmup_errors: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def key(self) -> Key:
+        return (self.scenario, self.concurrency, self.rate)
+
+    @property
+    def level(self) -> float:
+        """What a sweep varies: the rate of an open loop, the connections of a closed one."""
+        return self.concurrency if self.rate is None else self.rate
+
+    def spread(self, metric: str) -> tuple[float, float] | None:
+        return spread(self.rounds, metric)
+
+    def achieved_share(self) -> float | None:
+        """Open loop: the achieved rate over the requested one (median of rounds)."""
+        return None if self.rate is None else self.summary.rps / self.rate
 
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
             "concurrency": self.concurrency,
+            "rate": self.rate,
             **self.summary.to_json(),
+            "spread": {metric: self.spread(metric) for metric in METRICS},
             "warmup_errors": self.warmup_errors,
-            "runs": [run.to_json() for run in self.runs],
+            "rounds": [run.to_json() for run in self.rounds],
+            "histogram": self.histogram,
+            "timelines": [timeline.to_json() for timeline in self.timelines],
         }
 
     @classmethod
@@ -40,8 +70,11 @@ class Row:
         return cls(
             scenario=str(data["scenario"]),
             concurrency=int(data["concurrency"]),
+            rate=None if data.get("rate") is None else float(data["rate"]),
             summary=Summary.from_json(data),
-            runs=tuple(Summary.from_json(run) for run in data.get("runs", [])),
+            rounds=tuple(Summary.from_json(run) for run in data.get("rounds", [])),
+            histogram=data.get("histogram"),
+            timelines=tuple(Timeline.from_json(item) for item in data.get("timelines", [])),
             warmup_errors=dict(data.get("warmup_errors", {})),
         )
 
@@ -52,22 +85,39 @@ class Results:
     ceiling: list[Row] = dataclasses.field(default_factory=list)
     meta: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def ceiling_at(self, concurrency: int) -> Row | None:
-        return next((row for row in self.ceiling if row.concurrency == concurrency), None)
+    def ceiling_for(self, row: Row) -> Row | None:
+        return next(
+            (item for item in self.ceiling if item.key[1:] == row.key[1:]),
+            None,
+        )
 
     def ceiling_share(self, row: Row) -> float | None:
-        """The row's throughput as a share of the client ceiling at its concurrency."""
-        ceiling = self.ceiling_at(row.concurrency)
+        """The row's throughput as a share of the client ceiling at its level."""
+        ceiling = self.ceiling_for(row)
         if ceiling is None or ceiling.summary.rps <= 0:
             return None
         return row.summary.rps / ceiling.summary.rps
 
-    def client_bound(self) -> list[Row]:
-        return [
-            row
-            for row in self.rows
-            if (share := self.ceiling_share(row)) is not None and share >= CLIENT_BOUND_SHARE
-        ]
+    def client_bound(self, row: Row) -> str | None:
+        """Why the row measures the client rather than the server, or None."""
+        ceiling = self.ceiling_for(row)
+        if ceiling is None:
+            return None
+        if row.rate is not None:
+            sent = ceiling.achieved_share() or 0.0
+            if sent < SUSTAINED_SHARE:
+                return (
+                    f"the client sent only {sent:.0%} of {row.rate:,.0f} req/s to the floor "
+                    "server: it cannot send this rate"
+                )
+            return None
+        share = self.ceiling_share(row)
+        if share is not None and share >= CLIENT_BOUND_SHARE:
+            return (
+                f"reached {share:.0%} of the client ceiling (>= {CLIENT_BOUND_SHARE:.0%}): "
+                "the figure is a lower bound"
+            )
+        return None
 
     def clean(self) -> bool:
         """Something was measured in every run, and nothing failed, warm-up included."""
@@ -88,7 +138,7 @@ class Results:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Results:
         if data.get("format") != FORMAT_VERSION:
-            raise ValueError(f"not a benchmark results file of format {FORMAT_VERSION}")
+            raise ValueError(f"not a notes-bench results file of format {FORMAT_VERSION}")
         meta = {
             key: value for key, value in data.items() if key not in {"format", "ceiling", "results"}
         }

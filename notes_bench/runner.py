@@ -1,4 +1,4 @@
-"""The whole run: the ceiling, the target server, seeding, and every measured level."""
+"""The whole run: the floor, the target server, seeding, and every level in rounds."""
 
 from __future__ import annotations
 
@@ -10,22 +10,25 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from benchmarks import environment
-from benchmarks.clients import run_clients
-from benchmarks.loadgen import WorkerSpec
-from benchmarks.options import Options
-from benchmarks.progress import Progress, say
-from benchmarks.report import format_errors, format_ms
-from benchmarks.results import Results, Row
-from benchmarks.scenarios import CEILING
-from benchmarks.seed import NotePool, seed_notes
-from benchmarks.servers import (
-    bare_command,
-    check_loopback_url,
-    running_server,
-)
-from benchmarks.stats import Summary, median_summary, summarize
-from notes.process import notes_command
+from notes_bench import environment
+from notes_bench.clients import Measured, run_clients
+from notes_bench.floors import FLOORS
+from notes_bench.histogram import Latencies
+from notes_bench.loadgen import WorkerSpec
+from notes_bench.options import Options
+from notes_bench.progress import Progress, say
+from notes_bench.recording import Timeline
+from notes_bench.report import format_errors, format_level, format_ms
+from notes_bench.results import Results, Row
+from notes_bench.scenarios import CEILING
+from notes_bench.seed import NotePool, seed_notes
+from notes_bench.servers import running_server, target_server
+from notes_bench.slo import failures
+from notes_bench.stats import Summary, median_summary, summarize
+
+# About this many time bins per run, none shorter than a tenth of a second.
+TIMELINE_BINS = 50
+MIN_BIN_S = 0.1
 
 
 def split(total: int, parts: int) -> list[int]:
@@ -35,8 +38,18 @@ def split(total: int, parts: int) -> list[int]:
     return [base + (1 if index < extra else 0) for index in range(parts)]
 
 
+def bin_seconds(options: Options) -> float:
+    window = options.duration if options.duration is not None else options.time_limit
+    return max(MIN_BIN_S, window / TIMELINE_BINS)
+
+
 def plan_workers(
-    options: Options, url: str, scenario: str, concurrency: int, pool: NotePool
+    options: Options,
+    url: str,
+    scenario: str,
+    concurrency: int,
+    pool: NotePool,
+    rate: float | None = None,
 ) -> list[WorkerSpec]:
     """One spec per client process; the connections (and notes to update) split among them."""
     operations = options.operations(scenario)
@@ -48,10 +61,10 @@ def plan_workers(
         else None
     )
     specs: list[WorkerSpec] = []
-    first_loop = 0
+    first = 0
     for index, share in enumerate(shares):
         owned = (
-            tuple(tuple(pool.ids[first_loop + loop :: concurrency]) for loop in range(share))
+            tuple(tuple(pool.ids[first + loop :: concurrency]) for loop in range(share))
             if updates
             else ()
         )
@@ -61,11 +74,15 @@ def plan_workers(
                 url=url,
                 operations=operations,
                 concurrency=share,
-                warmup_s=options.warmup_s,
-                duration_s=options.duration_s,
+                rate=rate,
+                first_connection=first,
+                total_connections=concurrency,
+                warmup_s=options.warmup,
+                duration_s=options.duration,
                 requests=None if requests is None else requests[index],
-                time_limit_s=options.time_limit_s,
-                timeout_s=options.timeout_s,
+                time_limit_s=options.time_limit,
+                timeout_s=options.timeout,
+                bin_s=bin_seconds(options),
                 read_ids=tuple(pool.ids),
                 owned=owned,
                 etags={
@@ -77,82 +94,113 @@ def plan_workers(
                 random_seed=options.random_seed,
             )
         )
-        first_loop += share
+        first += share
     return specs
 
 
-def measure(options: Options, url: str, scenario: str, concurrency: int, pool: NotePool) -> Row:
-    runs: list[Summary] = []
-    warmup_errors: Counter[str] = Counter()
-    for repetition in range(options.repeat):
-        specs = plan_workers(options, url, scenario, concurrency, pool)
-        label = f"{scenario} c={concurrency}"
-        if options.repeat > 1:
-            label += f" #{repetition + 1}"
-        planned_s = options.warmup_s + (options.duration_s or options.time_limit_s)
+class _Rounds:
+    """The rounds of one scenario at one level, as they come in."""
+
+    def __init__(self, scenario: str, concurrency: int, rate: float | None) -> None:
+        self.scenario = scenario
+        self.concurrency = concurrency
+        self.rate = rate
+        self.summaries: list[Summary] = []
+        self.latencies: Latencies | None = None
+        self.timelines: list[Timeline] = []
+        self.warmup_errors: Counter[str] = Counter()
+
+    def add(self, measured: Measured) -> Summary:
+        merged = measured.merged
+        summary = summarize(merged.latencies, merged.errors, measured.elapsed_s)
+        self.summaries.append(summary)
+        self.timelines.append(merged.timeline)
+        self.warmup_errors.update(measured.warmup_errors)
+        if self.latencies is None:
+            self.latencies = merged.latencies
+        else:
+            self.latencies.add(merged.latencies)
+        return summary
+
+    def row(self) -> Row:
+        return Row(
+            scenario=self.scenario,
+            concurrency=self.concurrency,
+            rate=self.rate,
+            summary=median_summary(self.summaries),
+            rounds=tuple(self.summaries),
+            histogram=None if self.latencies is None else self.latencies.encode(),
+            timelines=tuple(self.timelines),
+            warmup_errors=dict(self.warmup_errors),
+        )
+
+
+class _Run:
+    def __init__(self, options: Options, started: float) -> None:
+        self.options = options
+        self.started = started
+
+    def measure(
+        self,
+        url: str,
+        scenario: str,
+        level: tuple[int, float | None],
+        pool: NotePool,
+        rounds: _Rounds,
+        round_number: int,
+    ) -> None:
+        options = self.options
+        concurrency, rate = level
+        specs = plan_workers(options, url, scenario, concurrency, pool, rate)
+        label = f"{scenario} c={concurrency}" + ("" if rate is None else f" r={rate:,.0f}/s")
+        if options.rounds > 1:
+            label += f" #{round_number + 1}"
+        window = options.duration if options.duration is not None else options.time_limit
         with Progress(
             label,
-            warmup_s=options.warmup_s,
-            duration_s=options.duration_s,
+            warmup_s=options.warmup,
+            duration_s=options.duration,
             requests=options.requests,
             enabled=options.progress,
         ) as progress:
-            merged = run_clients(
+            measured = run_clients(
                 specs,
                 use_uvloop=options.uvloop,
-                planned_s=planned_s + options.timeout_s,
+                planned_s=options.warmup + window + 2 * options.timeout,
                 on_progress=progress.update,
+                run_started=self.started,
             )
         # Updated notes have new ETags; one left out must be read again before a PUT.
         for spec in specs:
             for group in spec.owned:
                 for note_id in group:
                     pool.etags.pop(note_id, None)
-        pool.etags.update(merged.etags)
-        warmup_errors.update(merged.warmup_errors)
-        run = summarize(merged.latencies_ns, merged.errors, merged.elapsed_s)
-        runs.append(run)
+        pool.etags.update(measured.etags)
+        run = rounds.add(measured)
         say(
             f"{label}: {run.rps:,.0f} req/s, p99 {format_ms(run.p99_ms)} ms, "
-            f"errors {format_errors(run.errors)}"
+            f"max {format_ms(run.max_ms)} ms, errors {format_errors(run.errors)}"
         )
-    return Row(
-        scenario=scenario,
-        concurrency=concurrency,
-        summary=median_summary(runs),
-        runs=tuple(runs),
-        warmup_errors=dict(warmup_errors),
-    )
 
 
 @contextlib.contextmanager
-def target_server(options: Options, workdir: Path, results: Results) -> Iterator[str]:
-    if options.url is not None:
-        yield check_loopback_url(options.url)
+def _floor(options: Options, workdir: Path, database_url: str | None) -> Iterator[str | None]:
+    """The floor server the ceiling is measured against, placed like ours; idle while
+    ours is measured. None when the ceiling is off."""
+    if not options.ceiling:
+        yield None
         return
-    database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
-    results.meta["target"]["database_url"] = database_url
+    floor = FLOORS[options.floor]
     with running_server(
-        notes_command(database_url),
-        log_path=workdir / "notes-server.log",
-        cpus=options.server_cpus,
-    ) as url:
-        say(f"started the notes server at {url} on {database_url}")
-        yield url
-
-
-@contextlib.contextmanager
-def bare_server(options: Options, workdir: Path) -> Iterator[str]:
-    """The ceiling's trivial server, placed like ours; idle while ours is measured."""
-    with running_server(
-        bare_command,
-        log_path=workdir / "bare-server.log",
+        floor.command(database_url),
+        log_path=workdir / f"floor-{floor.name}.log",
         cpus=options.server_cpus,
     ) as url:
         yield url
 
 
 def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Results:
+    started = time.monotonic()
     results = Results(
         meta={
             "timestamp": environment.timestamp(),
@@ -161,38 +209,56 @@ def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Result
             "machine": environment.machine(),
             "load_average_before": environment.load_average(),
             "options": options.to_json(),
-            "target": {
-                "url": options.url,
-                "self_started": options.url is None,
-                "database_url": options.database_url,
-            },
+            "target": {"url": options.url, "self_started": options.url is None},
         }
     )
     _warn_if_busy(results.meta["load_average_before"])
+    run = _Run(options, started)
     with (
         tempfile.TemporaryDirectory(prefix="notes-bench-") as tmp,
         contextlib.ExitStack() as servers,
     ):
         workdir = Path(tmp)
-        bare_url = servers.enter_context(bare_server(options, workdir)) if options.ceiling else None
-        url = servers.enter_context(target_server(options, workdir, results))
-        started = time.monotonic()
+        url, database_url = servers.enter_context(
+            target_server(
+                url=options.url,
+                allow_remote=options.allow_remote,
+                database_url=options.database_url,
+                cpus=options.server_cpus,
+                workdir=workdir,
+            )
+        )
+        results.meta["target"]["database_url"] = database_url
+        if database_url is not None:
+            say(f"started the notes server at {url} on {database_url}")
+        floor_url = servers.enter_context(_floor(options, workdir, database_url))
+        seeding = time.monotonic()
         pool = seed_notes(url, options.seed)
         if options.seed:
-            say(f"seeded {len(pool.ids)} notes in {time.monotonic() - started:.1f} s")
-        # Level by level, the ceiling just before the figures it qualifies: a ratio
-        # then spans minutes, not the whole run, of whatever else the machine does.
-        for concurrency in options.concurrency:
-            if bare_url is not None:
-                results.ceiling.append(measure(options, bare_url, CEILING, concurrency, NotePool()))
-            for scenario in options.scenarios:
-                results.rows.append(measure(options, url, scenario, concurrency, pool))
-    results.rows.sort(
-        key=lambda row: (
-            options.scenarios.index(row.scenario),
-            options.concurrency.index(row.concurrency),
-        )
-    )
+            say(f"seeded {len(pool.ids)} notes in {time.monotonic() - seeding:.1f} s")
+        active = list(options.scenarios)
+        for level in options.levels():
+            # Round by round, the ceiling just before the figures it qualifies, so that
+            # each round's ratio spans seconds, not the whole run, of the machine's life.
+            ceiling = _Rounds(CEILING, *level)
+            rows = {scenario: _Rounds(scenario, *level) for scenario in active}
+            for round_number in range(options.rounds):
+                if floor_url is not None:
+                    run.measure(floor_url, CEILING, level, NotePool(), ceiling, round_number)
+                for scenario in active:
+                    run.measure(url, scenario, level, pool, rows[scenario], round_number)
+            if floor_url is not None:
+                results.ceiling.append(ceiling.row())
+            for scenario, rounds in rows.items():
+                row = rounds.row()
+                results.rows.append(row)
+                if options.open_loop and options.slo and failures(row, options.slo):
+                    # Rates only go up: a scenario that missed its objective is done.
+                    say(f"{scenario} missed the objective at {format_level(row.rate)}")
+                    active.remove(scenario)
+            if not active:
+                break
+    results.rows.sort(key=lambda row: (options.scenarios.index(row.scenario), row.level))
     results.meta["load_average_after"] = environment.load_average()
     return results
 

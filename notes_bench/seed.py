@@ -8,7 +8,7 @@ import json
 
 import aiohttp
 
-from benchmarks.loadgen import JSON_HEADERS, note_body
+from notes_bench.loadgen import JSON_HEADERS, note_body
 
 SEED_CONCURRENCY = 32
 SEED_TIMEOUT_S = 30.0

@@ -1,17 +1,16 @@
-"""The servers the benchmark loads: ours, the bare ceiling, or a URL given (loopback only)."""
+"""The servers the benchmark loads: ours started on a database, a floor, or a URL given."""
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
 import os
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
-from benchmarks.affinity import pinned_command
-from notes.process import LOOPBACK, CommandForPort, ServerFailed, ServerProcess
+from notes.process import CommandForPort, ServerFailed, ServerProcess, notes_command
+from notes_bench.affinity import pinned_command
 
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 10.0
@@ -21,60 +20,76 @@ class ServerError(RuntimeError):
     """The server did not start, or is not one this tool may load."""
 
 
-def check_loopback_url(url: str) -> str:
-    """The URL without a trailing slash; refuses anything but a loopback http URL.
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
-    A load generator must never be pointed at someone else's machine by accident.
+
+def check_url(url: str, *, allow_remote: bool = False) -> str:
+    """The server's root URL without a trailing slash.
+
+    A load generator must not be pointed at someone else's machine by accident: a
+    host other than loopback (127.0.0.0/8, ::1, localhost) needs ``allow_remote``.
     """
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname or parts.port is None:
-        raise ServerError(f"--url must look like http://127.0.0.1:PORT, got {url!r}")
-    host = parts.hostname
-    if host != "localhost":
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-        if not loopback:
-            raise ServerError(f"--url must be a loopback address (127.0.0.0/8, ::1), got {host}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ServerError(f"--url must look like http://127.0.0.1:8080, got {url!r}")
     if parts.path not in ("", "/") or parts.query:
         raise ServerError(f"--url must be the server's root, got {url!r}")
-    return f"http://{parts.netloc}"
+    if not is_loopback(parts.hostname) and not allow_remote:
+        raise ServerError(
+            f"{parts.hostname} is not a loopback address: give --allow-remote to load "
+            "another machine (one that you are allowed to load)"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
 
 
-def bare_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.bare_server", "--host", LOOPBACK, "--port", str(port)]
-
-
-def subprocess_env() -> dict[str, str]:
-    """Our environment (NOTES_* settings included: they configure the server under
-    test), with this checkout importable wherever we were started from."""
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return env
+def server_environment() -> dict[str, str]:
+    """Ours, NOTES_* included: those settings configure the server under test."""
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}
 
 
 @contextlib.contextmanager
 def running_server(
-    command: CommandForPort,
-    *,
-    log_path: Path,
-    cpus: frozenset[int] | None = None,
-    startup_timeout_s: float = STARTUP_TIMEOUT_S,
+    command: CommandForPort, *, log_path: Path, cpus: frozenset[int] | None = None
 ) -> Iterator[str]:
     """Run ``command(port)`` on a free port, pinned to ``cpus``, for the block; yields its
     base URL. ``notes.process`` starts, waits for and stops it."""
     server = ServerProcess(
         lambda port: pinned_command(list(command(port)), cpus),
         log_path=log_path,
-        env=subprocess_env(),
+        env=server_environment(),
     )
     try:
-        server.start(timeout=startup_timeout_s)
+        server.start(timeout=STARTUP_TIMEOUT_S)
     except ServerFailed as failed:
         raise ServerError(str(failed)) from None
     try:
         yield server.base_url
     finally:
         server.stop(timeout=STOP_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def target_server(
+    *,
+    url: str | None,
+    allow_remote: bool,
+    database_url: str | None,
+    cpus: frozenset[int] | None,
+    workdir: Path,
+) -> Iterator[tuple[str, str | None]]:
+    """The URL given, or our server started on ``database_url`` (default: a fresh
+    SQLite file in ``workdir``); yields its URL and the database it runs on."""
+    if url is not None:
+        yield check_url(url, allow_remote=allow_remote), None
+        return
+    database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
+    with running_server(
+        notes_command(database_url), log_path=workdir / "notes-server.log", cpus=cpus
+    ) as started:
+        yield started, database_url

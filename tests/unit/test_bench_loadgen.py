@@ -1,6 +1,7 @@
 """The load generator against a tiny in-process server: what counts, what is an error.
 
-Runs are bounded by a request count; nothing here depends on how fast they go.
+Closed-loop runs are bounded by a request count, open-loop runs by their timetable's
+count of requests; nothing here depends on how fast they go.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from benchmarks.loadgen import WorkerResult, WorkerSpec, generate_load
+from notes_bench.histogram import Latencies
+from notes_bench.loadgen import WorkerResult, WorkerSpec, generate_load
 
 
 class FakeNotes:
@@ -76,11 +78,13 @@ async def _run(
 
     reports: list[tuple[int, int]] = []
     result = await generate_load(spec, start, lambda done, errors: reports.append((done, errors)))
-    assert reports[-1] == (
-        len(result.latencies_ns) + sum(result.errors.values()),
-        sum(result.errors.values()),
-    )
+    errors = sum(result.recorded.errors.values())
+    assert reports[-1] == (_successes(result) + errors, errors)
     return result
+
+
+def _successes(result: WorkerResult) -> int:
+    return Latencies.decode(result.recorded.latencies).count
 
 
 @pytest.mark.parametrize("put_sends_etag", [True, False])
@@ -88,8 +92,8 @@ async def test_updates_chain_etags_and_never_conflict(put_sends_etag: bool) -> N
     notes = FakeNotes(put_sends_etag)
     async with TestServer(notes.app()) as server:
         result = await _run(str(server.make_url("")), (("update", 1.0),))
-    assert result.errors == {}
-    assert len(result.latencies_ns) == 40
+    assert result.recorded.errors == {}
+    assert _successes(result) == 40
     assert notes.puts == 40
     if put_sends_etag:
         assert result.etags == {note_id: notes.etag(note_id) for note_id in (1, 2, 3, 4)}
@@ -107,15 +111,15 @@ async def test_a_stale_etag_is_a_412_error_and_is_then_read_again() -> None:
             owned=((1,),),
             concurrency=1,
         )
-    assert result.errors == {"412": 1}
-    assert len(result.latencies_ns) == 39
+    assert result.recorded.errors == {"412": 1}
+    assert _successes(result) == 39
 
 
 async def test_non_2xx_answers_are_errors_not_throughput() -> None:
     async with TestServer(FakeNotes().app()) as server:
         result = await _run(str(server.make_url("")), (("list", 1.0),))
-    assert result.errors == {"500": 40}
-    assert len(result.latencies_ns) == 0
+    assert result.recorded.errors == {"500": 40}
+    assert _successes(result) == 0
 
 
 async def test_a_refused_connection_is_a_connection_error() -> None:
@@ -124,7 +128,7 @@ async def test_a_refused_connection_is_a_connection_error() -> None:
     url = str(server.make_url(""))
     await server.close()
     result = await _run(url, (("read", 1.0),), requests=3)
-    assert result.errors == {"connection": 3}
+    assert result.recorded.errors == {"connection": 3}
 
 
 async def test_mixed_sends_each_operation_by_weight() -> None:
@@ -133,9 +137,62 @@ async def test_mixed_sends_each_operation_by_weight() -> None:
         result = await _run(
             str(server.make_url("")), (("read", 1.0), ("update", 1.0), ("list", 2.0)), requests=400
         )
-    failed_lists = result.errors.pop("500")
-    assert result.errors == {}
-    assert failed_lists + len(result.latencies_ns) == 400
+    failed_lists = result.recorded.errors.pop("500")
+    assert result.recorded.errors == {}
+    assert failed_lists + _successes(result) == 400
     # 400 draws at p = 0.5: these bounds are ten standard deviations wide.
     assert 100 < failed_lists < 300
     assert notes.puts > 0
+
+
+async def test_an_open_loop_sends_what_its_timetable_holds() -> None:
+    async with TestServer(FakeNotes().app()) as server:
+        result = await _run(
+            str(server.make_url("")),
+            (("read", 1.0),),
+            requests=None,
+            rate=200.0,
+            total_connections=2,
+            warmup_s=0.1,
+            duration_s=0.5,
+        )
+    # 200/s over 0.5 s: 100 requests due in the window, whatever the server's speed.
+    assert result.recorded.errors == {}
+    assert _successes(result) == 100
+    assert result.measured_until - result.measured_from >= 0.5
+
+
+async def test_an_open_loop_shares_the_timetable_with_other_processes() -> None:
+    async with TestServer(FakeNotes().app()) as server:
+        result = await _run(
+            str(server.make_url("")),
+            (("read", 1.0),),
+            requests=None,
+            rate=200.0,
+            concurrency=1,
+            first_connection=1,
+            total_connections=4,
+            warmup_s=0.0,
+            duration_s=0.5,
+        )
+    # One connection of four: every fourth of the 100 requests due.
+    assert _successes(result) == 25
+
+
+async def test_a_request_left_unsent_past_the_drain_is_behind() -> None:
+    async with TestServer(FakeNotes().app()) as server:
+        result = await _run(
+            str(server.make_url("")),
+            (("read", 1.0),),
+            requests=None,
+            rate=1_000_000.0,
+            concurrency=1,
+            total_connections=1,
+            warmup_s=0.0,
+            duration_s=0.01,
+            timeout_s=0.001,
+        )
+    # 10,000 requests due in 10 ms, sent one at a time: most are still unsent when the
+    # drain ends, and are counted, not dropped (a sent one may time out).
+    assert _successes(result) + sum(result.recorded.errors.values()) == 10_000
+    assert result.recorded.errors["behind"] > 0

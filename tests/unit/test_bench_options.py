@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.affinity import format_cpus, parse_cpus, pinned_command
-from benchmarks.environment import cpu_model
-from benchmarks.options import parse_concurrency, parse_options
-from benchmarks.runner import plan_workers, split
-from benchmarks.seed import NotePool
-from benchmarks.servers import ServerError, check_loopback_url
+from notes_bench.affinity import format_cpus, parse_cpus, pinned_command
+from notes_bench.environment import cpu_model
+from notes_bench.options import parse_options
+from notes_bench.runner import plan_workers, split
+from notes_bench.seed import NotePool
+from notes_bench.servers import ServerError, check_url
 
 
 def test_concurrency_levels_keep_their_order_once_each() -> None:
-    assert parse_concurrency("1,8,64,256") == (1, 8, 64, 256)
-    assert parse_concurrency("64, 8,64") == (64, 8)
+    assert parse_options(["--concurrency", "1,8,64,256"]).concurrency == (1, 8, 64, 256)
+    assert parse_options(["--concurrency", "64, 8,64"]).concurrency == (64, 8)
 
 
-@pytest.mark.parametrize(
-    ("text", "message"), [("0", "within"), ("x", "not an integer"), ("", "no")]
-)
-def test_bad_concurrency_is_refused(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        parse_concurrency(text)
+def test_rates_make_an_open_loop_over_one_connection_level() -> None:
+    options = parse_options(["--rates", "1000,2000.5", "--slo", "p99=50ms"])
+    assert options.open_loop
+    assert options.levels() == [(64, 1000.0), (64, 2000.5)]
+    assert parse_options(["--rate", "10", "--concurrency", "4"]).levels() == [(4, 10.0)]
+    assert parse_options([]).levels() == [(1, None), (8, None), (64, None), (256, None)]
 
 
 def test_cpu_lists_use_the_taskset_syntax() -> None:
@@ -40,37 +40,42 @@ def test_pinned_command_wraps_only_when_pinning() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8080", "http://127.0.0.2:1/", "http://localhost:80", "http://[::1]:9"]
+    "url",
+    ["http://127.0.0.1:8080", "http://127.0.0.2:1/", "http://localhost", "https://[::1]:9"],
 )
 def test_loopback_urls_are_accepted(url: str) -> None:
-    assert check_loopback_url(url) == url.removesuffix("/")
+    assert check_url(url) == url.removesuffix("/")
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1:8080", "http://example.com:80"])
+def test_a_remote_url_needs_allow_remote(url: str) -> None:
+    with pytest.raises(ServerError, match="--allow-remote"):
+        check_url(url)
+    assert check_url(url, allow_remote=True) == url
 
 
 @pytest.mark.parametrize(
-    "url",
-    [
-        "http://10.0.0.1:8080",
-        "http://example.com:80",
-        "https://127.0.0.1:8443",
-        "http://127.0.0.1",
-        "http://127.0.0.1:8080/notes",
-    ],
+    "url", ["ftp://127.0.0.1:21", "127.0.0.1:8080", "http://127.0.0.1:8080/notes"]
 )
-def test_other_urls_are_refused(url: str) -> None:
+def test_urls_that_are_not_a_server_root_are_refused(url: str) -> None:
     with pytest.raises(ServerError):
-        check_loopback_url(url)
+        check_url(url, allow_remote=True)
 
 
 def test_defaults_and_smoke_defaults() -> None:
     options = parse_options([])
     assert options.concurrency == (1, 8, 64, 256)
-    assert options.duration_s == 10.0
+    assert options.duration == 10.0
+    assert options.rounds == 3
     assert options.ceiling
+    assert options.floor == "aiohttp"
     smoke = parse_options(["--smoke", "--concurrency", "2"])
     assert smoke.smoke
     assert smoke.concurrency == (2,)
-    assert smoke.duration_s == 1.0
+    assert smoke.duration == 1.0
+    assert smoke.rounds == 1
     assert smoke.scenarios == ("read", "list", "create", "update", "mixed")
+    assert smoke.to_json()["concurrency"] == [2]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +87,16 @@ def test_defaults_and_smoke_defaults() -> None:
         ["--scenarios", "read", "--seed", "0"],
         ["--weights", "read=1,delete=1"],
         ["--compare", "a.json", "b.json", "c.json"],
+        ["--concurrency", "0"],
+        ["--concurrency", "x"],
+        ["--concurrency", "5000"],
+        ["--rate", "100", "--requests", "10"],
+        ["--rate", "100", "--concurrency", "1,2"],
+        ["--rate", "-1"],
+        ["--slo", "p95=1ms"],
+        ["--rounds", "0"],
+        ["--duration", "nan"],
+        ["--floor", "nginx"],
     ],
 )
 def test_conflicting_flags_are_usage_errors(argv: list[str]) -> None:
@@ -103,8 +118,11 @@ def test_every_note_is_updated_by_exactly_one_connection() -> None:
     pool = NotePool(
         ids=list(range(101, 121)), etags={note_id: f'"{note_id}"' for note_id in range(101, 121)}
     )
-    specs = plan_workers(options, "http://127.0.0.1:1", "mixed", 8, pool)
+    specs = plan_workers(options, "http://127.0.0.1:1", "mixed", 8, pool, rate=80.0)
     assert [spec.concurrency for spec in specs] == [3, 3, 2]
+    # One timetable over every process's connections.
+    assert [spec.first_connection for spec in specs] == [0, 3, 6]
+    assert {(spec.total_connections, spec.rate) for spec in specs} == {(8, 80.0)}
     owned = [note_id for spec in specs for group in spec.owned for note_id in group]
     assert sorted(owned) == pool.ids
     assert all(len(spec.owned) == spec.concurrency for spec in specs)

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from benchmarks.report import format_errors, format_table, render_results
-from benchmarks.results import Results, Row, load_results, write_results
-from benchmarks.stats import summarize
+from notes_bench.histogram import Latencies
+from notes_bench.recording import Recording, merge_recordings
+from notes_bench.report import format_errors, format_table, render_markdown, render_results
+from notes_bench.results import Results, Row, load_results, write_results
+from notes_bench.stats import summarize
 
 
 def _row(
-    scenario: str, concurrency: int, successes: int, errors: dict[str, int] | None = None
+    scenario: str,
+    concurrency: int,
+    successes: int,
+    errors: dict[str, int] | None = None,
+    rate: float | None = None,
 ) -> Row:
-    summary = summarize([1_000_000] * successes, errors or {}, elapsed_s=1.0)
-    return Row(scenario=scenario, concurrency=concurrency, summary=summary, runs=(summary,))
+    latencies = Latencies()
+    for _ in range(successes):
+        latencies.record_ns(1_000_000)
+    summary = summarize(latencies, errors or {}, elapsed_s=1.0)
+    return Row(
+        scenario=scenario,
+        concurrency=concurrency,
+        rate=rate,
+        summary=summary,
+        rounds=(summary,),
+        histogram=latencies.encode(),
+    )
 
 
 def test_a_figure_near_the_client_ceiling_is_flagged_client_bound() -> None:
@@ -25,11 +42,22 @@ def test_a_figure_near_the_client_ceiling_is_flagged_client_bound() -> None:
     )
     assert results.ceiling_share(results.rows[0]) == 0.8
     assert results.ceiling_share(results.rows[2]) is None
-    assert [row.concurrency for row in results.client_bound()] == [8]
+    bound = [row.concurrency for row in results.rows if results.client_bound(row)]
+    assert bound == [8]
     table = render_results(results)
-    assert "read at concurrency 8 reached 80% of the client ceiling" in table
-    assert "client-bound" in table
-    assert "concurrency 64 reached" not in table
+    assert "client-bound: read at 8 connections, closed: reached 80% of the client" in table
+    assert "at 64 connections" not in table
+
+
+def test_an_open_loop_is_client_bound_when_the_client_cannot_send_the_rate() -> None:
+    results = Results(
+        ceiling=[_row("ceiling", 64, 940, rate=1000.0), _row("ceiling", 64, 500, rate=500.0)],
+        rows=[_row("read", 64, 900, rate=1000.0), _row("read", 64, 500, rate=500.0)],
+    )
+    reasons = [results.client_bound(row) for row in results.rows]
+    assert reasons[0] is not None
+    assert "sent only 94% of 1,000 req/s" in reasons[0]
+    assert reasons[1] is None
 
 
 def test_clean_needs_successes_everywhere_and_no_error() -> None:
@@ -41,17 +69,23 @@ def test_clean_needs_successes_everywhere_and_no_error() -> None:
     warm = Row(
         scenario="read",
         concurrency=1,
+        rate=None,
         summary=_row("read", 1, 10).summary,
-        runs=(),
+        rounds=(),
         warmup_errors={"500": 1},
     )
     assert not Results(rows=[warm]).clean()
 
 
 def test_results_survive_the_json_file(tmp_path: Path) -> None:
+    recording = Recording(origin_ns=0, until_ns=10**9, bin_s=0.5)
+    recording.success(2_000_000, at_ns=100)
+    recording.error("500", at_ns=6 * 10**8)
+    timeline = merge_recordings([recording.freeze()], start_s=3.0).timeline
+    row = _row("update", 8, 50, {"412": 2}, rate=100.0)
     results = Results(
         ceiling=[_row("ceiling", 8, 100)],
-        rows=[_row("update", 8, 50, {"412": 2})],
+        rows=[dataclasses.replace(row, timelines=(timeline,))],
         meta={"timestamp": "2026-01-01T00:00:00Z", "versions": {"python": "3.11"}},
     )
     path = tmp_path / "out" / "run.json"
@@ -62,7 +96,7 @@ def test_results_survive_the_json_file(tmp_path: Path) -> None:
 def test_a_foreign_json_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "other.json"
     path.write_text('{"format": 99}')
-    with pytest.raises(ValueError, match="format 1"):
+    with pytest.raises(ValueError, match="format 2"):
         load_results(path)
     path.write_text("[1]")
     with pytest.raises(ValueError, match="JSON object"):
@@ -82,3 +116,11 @@ def test_table_aligns_columns() -> None:
         "a          1000",
         "long name     2",
     ]
+
+
+def test_the_markdown_report_holds_the_table_and_the_pictures(tmp_path: Path) -> None:
+    results = Results(rows=[_row("read", 8, 10)], meta={"timestamp": "T", "command": ["x"]})
+    text = render_markdown(results, (), {"levels": tmp_path / "run-levels.png"})
+    assert "| read | 8 | closed | 10 |" in text
+    assert "![levels](run-levels.png)" in text
+    assert "- **when**: T" in text

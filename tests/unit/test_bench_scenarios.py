@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.scenarios import (
+from notes_bench.scenarios import (
     DEFAULT_MIX,
     SCENARIOS,
     operation_weights,
