@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from notes_bench.report import format_level, format_ms, format_table
 from notes_bench.results import Key, Results, Row
+from notes_bench.scenarios import CEILING
 
 MIN_ROUNDS = 2
 NOISE = "within noise"
@@ -50,15 +51,33 @@ class Ratio:
         return f"{self.value:.2f}x ({low:.2f}-{high:.2f}) {self.verdict}"
 
 
+def values_ratio(base: Sequence[float], new: Sequence[float]) -> Ratio | None:
+    interval = ratio_interval(base, new)
+    if interval is None:
+        return None
+    return Ratio(statistics.median(new) / statistics.median(base), interval)
+
+
 def metric_ratio(base: Row | None, new: Row | None, metric: str) -> Ratio | None:
     if base is None or new is None:
         return None
-    base_values = [v for run in base.rounds if (v := run.value(metric)) is not None]
-    new_values = [v for run in new.rounds if (v := run.value(metric)) is not None]
-    interval = ratio_interval(base_values, new_values)
-    if interval is None:
-        return None
-    return Ratio(statistics.median(new_values) / statistics.median(base_values), interval)
+    return values_ratio(
+        [v for run in base.rounds if (v := run.value(metric)) is not None],
+        [v for run in new.rounds if (v := run.value(metric)) is not None],
+    )
+
+
+def ceiling_shares(results: Results, row: Row | None) -> list[float]:
+    """Each round's throughput over the client ceiling's in the same round: a figure
+    that a change of the machine's speed between two runs cancels out of."""
+    ceiling = None if row is None else results.ceiling_for(row)
+    if row is None or ceiling is None or row.rate is not None:
+        return []
+    return [
+        run.rps / floor.rps
+        for run, floor in zip(row.rounds, ceiling.rounds, strict=False)
+        if floor.rps > 0
+    ]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -79,17 +98,16 @@ def compare_rows(base: Sequence[Row], new: Sequence[Row]) -> list[Comparison]:
     return [Comparison(key=key, base=base_by_key.get(key), new=new_by_key.get(key)) for key in keys]
 
 
-def _figure(row: Row | None, metric: str, text: str) -> str:
-    if row is None:
+def _figure(row: Row | None, metric: str) -> str:
+    """The median of rounds, and the lowest and highest round in brackets."""
+    value = None if row is None else row.summary.value(metric)
+    if row is None or value is None:
         return "-"
+    show = (lambda v: f"{v:,.0f}") if metric == "rps" else format_ms
     span = row.spread(metric)
     if span is None or len(row.rounds) < MIN_ROUNDS:
-        return text
-    low, high = span
-    formatted = (
-        (f"{low:,.0f}", f"{high:,.0f}") if metric == "rps" else (format_ms(low), format_ms(high))
-    )
-    return f"{text} ({formatted[0]}-{formatted[1]})"
+        return show(value)
+    return f"{show(value)} ({show(span[0])}-{show(span[1])})"
 
 
 def _ratio_cell(ratio: Ratio | None, base: Row | None, new: Row | None) -> str:
@@ -109,6 +127,7 @@ def render_comparison(base: Results, new: Results, base_name: str, new_name: str
         "req/s base",
         "req/s new",
         "new/base",
+        "of ceiling new/base",
         "p99 ms base",
         "p99 ms new",
         "new/base",
@@ -116,28 +135,18 @@ def render_comparison(base: Results, new: Results, base_name: str, new_name: str
     lines = []
     for item in comparisons:
         scenario, concurrency, rate = item.key
+        shares = values_ratio(ceiling_shares(base, item.base), ceiling_shares(new, item.new))
         lines.append(
             [
                 scenario,
                 str(concurrency),
                 format_level(rate),
-                _figure(
-                    item.base, "rps", "-" if item.base is None else f"{item.base.summary.rps:,.0f}"
-                ),
-                _figure(
-                    item.new, "rps", "-" if item.new is None else f"{item.new.summary.rps:,.0f}"
-                ),
+                _figure(item.base, "rps"),
+                _figure(item.new, "rps"),
                 _ratio_cell(item.ratio("rps"), item.base, item.new),
-                _figure(
-                    item.base,
-                    "p99_ms",
-                    format_ms(None if item.base is None else item.base.summary.p99_ms),
-                ),
-                _figure(
-                    item.new,
-                    "p99_ms",
-                    format_ms(None if item.new is None else item.new.summary.p99_ms),
-                ),
+                "-" if shares is None or scenario == CEILING else str(shares),
+                _figure(item.base, "p99_ms"),
+                _figure(item.new, "p99_ms"),
                 _ratio_cell(item.ratio("p99_ms"), item.base, item.new),
             ]
         )
@@ -145,6 +154,8 @@ def render_comparison(base: Results, new: Results, base_name: str, new_name: str
         f"base: {base_name} ({base.meta.get('timestamp', '?')})",
         f"new:  {new_name} ({new.meta.get('timestamp', '?')})",
         "Figures: median of rounds (lowest-highest). new/base: ratio of medians (lowest-highest "
-        f"ratio of any new round to any base round); '{NOISE}' when that interval holds 1.",
+        f"ratio of any new round to any base round); '{NOISE}' when that interval holds 1. "
+        "of ceiling: each round's req/s over the client ceiling's in the same round, which "
+        "cancels a change of the machine's speed between the two runs.",
     ]
     return "\n".join([*legend, format_table(header, lines)])

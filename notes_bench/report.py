@@ -90,7 +90,10 @@ def _line(row: Row, share: float | None) -> list[str]:
 
 def table_lines(results: Results) -> list[list[str]]:
     lines = [_line(row, None) for row in results.ceiling]
-    return lines + [_line(row, results.ceiling_share(row)) for row in results.rows]
+    # An open loop's throughput is its rate: a share of the ceiling's would say nothing.
+    return lines + [
+        _line(row, results.ceiling_share(row) if row.rate is None else None) for row in results.rows
+    ]
 
 
 def warnings(results: Results) -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from notes_bench.compare import (
     NOISE,
+    ceiling_shares,
     compare_rows,
     metric_ratio,
     noise_verdict,
@@ -116,3 +117,12 @@ def test_rendered_comparison_prints_a_ratio_only_with_its_interval() -> None:
     listing = next(line for line in text.splitlines() if line.startswith("list"))
     assert "x (" not in listing
     assert "no interval (rounds: 1 and 1; need 2+)" in listing
+
+
+def test_shares_of_the_ceiling_pair_rounds_with_the_same_rounds_ceiling() -> None:
+    results = Results(
+        ceiling=[_row("ceiling", 8, [(1000.0, 1.0), (2000.0, 1.0), (0.0, 1.0)])],
+        rows=[_row("read", 8, [(500.0, 2.0), (800.0, 2.0), (9.0, 2.0)])],
+    )
+    assert ceiling_shares(results, results.rows[0]) == [0.5, 0.4]
+    assert ceiling_shares(Results(rows=results.rows), results.rows[0]) == []
