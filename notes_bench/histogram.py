@@ -33,9 +33,12 @@ class Latencies:
         )
 
     def record_ns(self, latency_ns: int) -> None:
+        self.record_us(latency_ns // NS_PER_US)
+
+    def record_us(self, latency_us: int, count: int = 1) -> None:
         # Clamped, never dropped: a latency beyond an hour still counts as a request.
-        value = min(max(round(latency_ns / NS_PER_US), LOWEST_US), HIGHEST_US)
-        self._histogram.record_value(value)
+        value = min(max(latency_us, LOWEST_US), HIGHEST_US)
+        self._histogram.record_value(value, count)
 
     @property
     def count(self) -> int:

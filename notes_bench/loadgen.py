@@ -234,10 +234,11 @@ class _Load:
                     self.done += late
                 return
             operation, rng = choose()
-            error, _ = await operation(rng, owned)
+            error, sent = await operation(rng, owned)
             ended = time.monotonic_ns()
             if due >= self.measure_from:
-                self._record(error, ended - due, ended)
+                # From when it was due; from when it was sent if a timer woke up early.
+                self._record(error, ended - min(due, sent), ended)
             elif error is not None:
                 self._warmup_error(error)
 

@@ -8,70 +8,80 @@ throughput and a spike of latency at the moment it happened.
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from notes_bench.histogram import Latencies, merge
+from notes_bench.histogram import NS_PER_US, Latencies, merge
 
 # Per bin, 2 significant figures (within 1%) are plenty for a curve.
 BIN_SIGNIFICANT_FIGURES = 2
 NS_PER_S = 1_000_000_000
 
 
-class _Bin:
-    __slots__ = ("errors", "latencies", "successes")
-
-    def __init__(self) -> None:
-        self.successes = 0
-        self.errors = 0
-        self.latencies = Latencies(BIN_SIGNIFICANT_FIGURES)
-
-
 class Recording:
     """Latencies of successes, errors by kind, and both per time bin of the window that
-    starts at ``origin_ns`` and ends at ``until_ns``."""
+    starts at ``origin_ns`` and ends at ``until_ns``.
+
+    While the load runs, a success costs two appends to arrays; the histograms are
+    filled when the run is over (``freeze``), so that recording does not take the
+    client's time from sending (benchmarks/README.md, "How the figures are made").
+    """
 
     def __init__(self, *, origin_ns: int, until_ns: int, bin_s: float) -> None:
         self.origin_ns = origin_ns
         self.until_ns = until_ns
         self.bin_ns = max(1, round(bin_s * NS_PER_S))
-        self.latencies = Latencies()
         self.errors: Counter[str] = Counter()
-        self._bins: list[_Bin] = []
+        self._latencies_us: array[int] = array("q")
+        self._bin_of: array[int] = array("q")
+        self._successes: list[int] = []
+        self._errors: list[int] = []
 
-    def _bin(self, at_ns: int) -> _Bin:
+    def _bin(self, at_ns: int) -> int:
         if self.until_ns <= at_ns < self.until_ns + self.bin_ns:
             # Answers to what was in flight when the window closed: a bin of their own
             # would look like a drop of throughput at the end of every run.
             at_ns = self.until_ns - 1
         index = max(0, (at_ns - self.origin_ns) // self.bin_ns)
-        while len(self._bins) <= index:
-            self._bins.append(_Bin())
-        return self._bins[index]
+        while len(self._successes) <= index:
+            self._successes.append(0)
+            self._errors.append(0)
+        return index
 
     def success(self, latency_ns: int, at_ns: int) -> None:
-        self.latencies.record_ns(latency_ns)
-        time_bin = self._bin(at_ns)
-        time_bin.successes += 1
-        time_bin.latencies.record_ns(latency_ns)
+        index = self._bin(at_ns)
+        self._successes[index] += 1
+        self._bin_of.append(index)
+        self._latencies_us.append(latency_ns // NS_PER_US)
 
     def error(self, kind: str, at_ns: int, count: int = 1) -> None:
         self.errors[kind] += count
-        self._bin(at_ns).errors += count
+        self._errors[self._bin(at_ns)] += count
 
     @property
     def successes(self) -> int:
-        return self.latencies.count
+        return len(self._latencies_us)
 
     def freeze(self) -> Recorded:
+        latencies = Latencies()
+        bins = [Latencies(BIN_SIGNIFICANT_FIGURES) for _ in self._successes]
+        # Latencies repeat (microseconds, a few milliseconds apart): each distinct
+        # (bin, latency) is recorded once, with its count.
+        pairs = Counter(zip(self._bin_of, self._latencies_us, strict=True))
+        for (index, latency_us), count in pairs.items():
+            latencies.record_us(latency_us, count)
+            bins[index].record_us(latency_us, count)
         return Recorded(
-            latencies=self.latencies.encode(),
+            latencies=latencies.encode(),
             errors=dict(self.errors),
             bin_s=self.bin_ns / NS_PER_S,
             bins=tuple(
-                (time_bin.successes, time_bin.errors, time_bin.latencies.encode())
-                for time_bin in self._bins
+                (successes, errors, histogram.encode())
+                for successes, errors, histogram in zip(
+                    self._successes, self._errors, bins, strict=True
+                )
             ),
         )
 

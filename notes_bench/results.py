@@ -15,6 +15,9 @@ FORMAT_VERSION = 2
 # A closed-loop figure at or above this share of the client's own ceiling only shows
 # how fast the client is: the server may well be faster.
 CLIENT_BOUND_SHARE = 0.8
+# An open-loop p99 at most twice the client's own (its p99 against the floor at the
+# same rate) says more about the client than about the server.
+CLIENT_LATENCY_SHARE = 0.5
 # An open-loop run sustained its rate when it achieved at least this share of it.
 SUSTAINED_SHARE = 0.95
 
@@ -109,6 +112,12 @@ class Results:
                 return (
                     f"the client sent only {sent:.0%} of {row.rate:,.0f} req/s to the floor "
                     "server: it cannot send this rate"
+                )
+            own, seen = ceiling.summary.p99_ms, row.summary.p99_ms
+            if own is not None and seen is not None and own >= CLIENT_LATENCY_SHARE * seen:
+                return (
+                    f"the client's own p99 at this rate, against the floor, is {own:.3g} ms, "
+                    f"{own / seen:.0%} of this p99: the latency is largely the client's"
                 )
             return None
         share = self.ceiling_share(row)

@@ -219,15 +219,7 @@ def run_benchmark(options: Options, argv: Sequence[str] | None = None) -> Result
         contextlib.ExitStack() as servers,
     ):
         workdir = Path(tmp)
-        url, database_url = servers.enter_context(
-            target_server(
-                url=options.url,
-                allow_remote=options.allow_remote,
-                database_url=options.database_url,
-                cpus=options.server_cpus,
-                workdir=workdir,
-            )
-        )
+        url, database_url = servers.enter_context(target_server(options, workdir))
         results.meta["target"]["database_url"] = database_url
         if database_url is not None:
             say(f"started the notes server at {url} on {database_url}")

@@ -8,6 +8,7 @@ import os
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 from notes.process import CommandForPort, ServerFailed, ServerProcess, notes_command
 from notes_bench.affinity import pinned_command
@@ -74,22 +75,26 @@ def running_server(
         server.stop(timeout=STOP_TIMEOUT_S)
 
 
+class TargetOptions(Protocol):
+    """The flags that say what to load, the same in every mode."""
+
+    url: str | None
+    allow_remote: bool
+    database_url: str | None
+    server_cpus: frozenset[int] | None
+
+
 @contextlib.contextmanager
-def target_server(
-    *,
-    url: str | None,
-    allow_remote: bool,
-    database_url: str | None,
-    cpus: frozenset[int] | None,
-    workdir: Path,
-) -> Iterator[tuple[str, str | None]]:
-    """The URL given, or our server started on ``database_url`` (default: a fresh
+def target_server(options: TargetOptions, workdir: Path) -> Iterator[tuple[str, str | None]]:
+    """The --url given, or our server started on --database-url (default: a fresh
     SQLite file in ``workdir``); yields its URL and the database it runs on."""
-    if url is not None:
-        yield check_url(url, allow_remote=allow_remote), None
+    if options.url is not None:
+        yield check_url(options.url, allow_remote=options.allow_remote), None
         return
-    database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
+    database_url = options.database_url or f"sqlite+aiosqlite:///{workdir / 'notes-bench.db'}"
     with running_server(
-        notes_command(database_url), log_path=workdir / "notes-server.log", cpus=cpus
+        notes_command(database_url),
+        log_path=workdir / "notes-server.log",
+        cpus=options.server_cpus,
     ) as started:
         yield started, database_url

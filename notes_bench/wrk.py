@@ -238,13 +238,7 @@ def measure(options: WrkOptions) -> dict[str, list[WrkRun]]:
     with tempfile.TemporaryDirectory(prefix="notes-wrk-") as tmp:
         workdir = Path(tmp)
         with (
-            target_server(
-                url=options.url,
-                allow_remote=options.allow_remote,
-                database_url=options.database_url,
-                cpus=options.server_cpus,
-                workdir=workdir,
-            ) as (url, database_url),
+            target_server(options, workdir) as (url, database_url),
             running_server(
                 floor.command(database_url or options.database_url),
                 log_path=workdir / f"floor-{floor.name}.log",

@@ -20,10 +20,11 @@ def _row(
     successes: int,
     errors: dict[str, int] | None = None,
     rate: float | None = None,
+    latency_ms: int = 1,
 ) -> Row:
     latencies = Latencies()
     for _ in range(successes):
-        latencies.record_ns(1_000_000)
+        latencies.record_ns(latency_ms * 1_000_000)
     summary = summarize(latencies, errors or {}, elapsed_s=1.0)
     return Row(
         scenario=scenario,
@@ -52,12 +53,19 @@ def test_a_figure_near_the_client_ceiling_is_flagged_client_bound() -> None:
 def test_an_open_loop_is_client_bound_when_the_client_cannot_send_the_rate() -> None:
     results = Results(
         ceiling=[_row("ceiling", 64, 940, rate=1000.0), _row("ceiling", 64, 500, rate=500.0)],
-        rows=[_row("read", 64, 900, rate=1000.0), _row("read", 64, 500, rate=500.0)],
+        rows=[
+            _row("read", 64, 900, rate=1000.0, latency_ms=10),
+            _row("read", 64, 500, rate=500.0, latency_ms=10),
+            _row("list", 64, 500, rate=500.0, latency_ms=2),
+        ],
     )
     reasons = [results.client_bound(row) for row in results.rows]
     assert reasons[0] is not None
     assert "sent only 94% of 1,000 req/s" in reasons[0]
     assert reasons[1] is None
+    # The client's own p99 (1 ms) is half of this one: the latency is largely the client's.
+    assert reasons[2] is not None
+    assert "own p99 at this rate, against the floor, is 1 ms, 50% of this p99" in reasons[2]
 
 
 def test_clean_needs_successes_everywhere_and_no_error() -> None:
