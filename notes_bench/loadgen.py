@@ -268,7 +268,9 @@ async def generate_load(
         window = spec.duration_s if spec.duration_s is not None else spec.time_limit_s
         end_at = measure_from + round(window * NS_PER_S)
         load = _Load(session, spec, measure_from, end_at)
-        await asyncio.sleep(max(0.0, (start_ns - time.monotonic_ns()) / NS_PER_S))
+        # Until the start, not a timer's tick before it (uvloop's are milliseconds).
+        while (wait := start_ns - time.monotonic_ns()) > 0:
+            await asyncio.sleep(wait / NS_PER_S)
         loops: list[Coroutine[Any, Any, None]]
         if spec.rate is None:
             loops = [load.closed_loop(task, end_at) for task in range(spec.concurrency)]
