@@ -27,6 +27,7 @@ from notes_bench.schedule import NS_PER_S, Schedule
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 REPORT_INTERVAL_S = 0.1
+TIMER_TICK_S = 0.001
 # A request that is still not sent this long after the window closed counts as
 # `behind`: the server could not keep up with the rate.
 BEHIND = "behind"
@@ -268,9 +269,9 @@ async def generate_load(
         window = spec.duration_s if spec.duration_s is not None else spec.time_limit_s
         end_at = measure_from + round(window * NS_PER_S)
         load = _Load(session, spec, measure_from, end_at)
-        # Until the start, not a timer's tick before it (uvloop's are milliseconds).
-        while (wait := start_ns - time.monotonic_ns()) > 0:
-            await asyncio.sleep(wait / NS_PER_S)
+        # A millisecond more: uvloop's timers count whole milliseconds and may fire up
+        # to one early, and nothing may start before the start.
+        await asyncio.sleep(max(0, start_ns - time.monotonic_ns()) / NS_PER_S + TIMER_TICK_S)
         loops: list[Coroutine[Any, Any, None]]
         if spec.rate is None:
             loops = [load.closed_loop(task, end_at) for task in range(spec.concurrency)]
