@@ -145,17 +145,15 @@ async def test_mixed_sends_each_operation_by_weight() -> None:
     assert notes.puts > 0
 
 
-async def test_an_open_loop_sends_what_its_timetable_holds() -> None:
+async def _open_loop(**extra: object) -> WorkerResult:
+    """Reads on a timetable of 200 requests/s, against a fresh server."""
     async with TestServer(FakeNotes().app()) as server:
-        result = await _run(
-            str(server.make_url("")),
-            (("read", 1.0),),
-            requests=None,
-            rate=200.0,
-            total_connections=2,
-            warmup_s=0.1,
-            duration_s=0.5,
-        )
+        fields: dict[str, object] = {"requests": None, "rate": 200.0, "warmup_s": 0.0, **extra}
+        return await _run(str(server.make_url("")), (("read", 1.0),), **fields)
+
+
+async def test_an_open_loop_sends_what_its_timetable_holds() -> None:
+    result = await _open_loop(total_connections=2, warmup_s=0.1, duration_s=0.5)
     # 200/s over 0.5 s: 100 requests due in the window, whatever the server's speed.
     assert result.recorded.errors == {}
     assert _successes(result) == 100
@@ -163,35 +161,17 @@ async def test_an_open_loop_sends_what_its_timetable_holds() -> None:
 
 
 async def test_an_open_loop_shares_the_timetable_with_other_processes() -> None:
-    async with TestServer(FakeNotes().app()) as server:
-        result = await _run(
-            str(server.make_url("")),
-            (("read", 1.0),),
-            requests=None,
-            rate=200.0,
-            concurrency=1,
-            first_connection=1,
-            total_connections=4,
-            warmup_s=0.0,
-            duration_s=0.5,
-        )
+    result = await _open_loop(
+        concurrency=1, first_connection=1, total_connections=4, duration_s=0.5
+    )
     # One connection of four: every fourth of the 100 requests due.
     assert _successes(result) == 25
 
 
 async def test_a_request_left_unsent_past_the_drain_is_behind() -> None:
-    async with TestServer(FakeNotes().app()) as server:
-        result = await _run(
-            str(server.make_url("")),
-            (("read", 1.0),),
-            requests=None,
-            rate=1_000_000.0,
-            concurrency=1,
-            total_connections=1,
-            warmup_s=0.0,
-            duration_s=0.01,
-            timeout_s=0.001,
-        )
+    result = await _open_loop(
+        rate=1_000_000.0, concurrency=1, total_connections=1, duration_s=0.01, timeout_s=0.001
+    )
     # 10,000 requests due in 10 ms, sent one at a time: most are still unsent when the
     # drain ends, and are counted, not dropped (a sent one may time out).
     assert _successes(result) + sum(result.recorded.errors.values()) == 10_000
