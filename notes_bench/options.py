@@ -167,16 +167,57 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = parser.add_argument_group("load")
     add = load.add_argument
-    add("--scenarios", metavar="NAMES", type=_checked(parse_scenarios), default=SCENARIOS)
-    add("--weights", dest="mix", metavar="NAME=W,...", type=_checked(parse_weights))
-    add("--concurrency", metavar="N,...", type=listed(int, "concurrency", MAX_CONCURRENCY))
-    add("--rate", "--rates", dest="rates", metavar="R,...", type=listed(float, "rate"), default=())
-    add("--slo", metavar="P=LIMIT,...", type=_checked(parse_slo), default=(), help="e.g. p99=50ms")
+    add(
+        "--scenarios",
+        metavar="NAMES",
+        type=_checked(parse_scenarios),
+        default=SCENARIOS,
+        help="read,list,create,update,mixed or all",
+    )
+    add(
+        "--weights",
+        dest="mix",
+        metavar="NAME=W,...",
+        type=_checked(parse_weights),
+        help="mixed's operations (default read=80,update=15,create=5)",
+    )
+    add(
+        "--concurrency",
+        metavar="N,...",
+        type=listed(int, "concurrency", MAX_CONCURRENCY),
+        help="connections (closed: 1,8,64,256; open: 64)",
+    )
+    add(
+        "--rate",
+        "--rates",
+        dest="rates",
+        metavar="R,...",
+        type=listed(float, "rate"),
+        default=(),
+        help="open loop: requests/s on a fixed schedule",
+    )
+    add(
+        "--slo",
+        metavar="P=LIMIT,...",
+        type=_checked(parse_slo),
+        default=(),
+        help="objective, e.g. p99=50ms: the highest level within it",
+    )
     bound = load.add_mutually_exclusive_group()
-    bound.add_argument("--duration", metavar="S", type=at_least(float, 0.0, above=True))
-    bound.add_argument("--requests", metavar="N", type=at_least(int, 1))
-    add("--warmup", metavar="S", type=at_least(float, 0.0), default=2.0)
-    add("--rounds", metavar="N", type=at_least(int, 1), default=3)
+    bound.add_argument(
+        "--duration",
+        metavar="S",
+        type=at_least(float, 0.0, above=True),
+        help="measured seconds per run (default 10)",
+    )
+    bound.add_argument(
+        "--requests",
+        metavar="N",
+        type=at_least(int, 1),
+        help="closed loop: requests per run instead",
+    )
+    add("--warmup", metavar="S", type=at_least(float, 0.0), default=2.0, help="(default 2)")
+    add("--rounds", metavar="N", type=at_least(int, 1), default=3, help="medians of N (default 3)")
     add("--client-processes", metavar="N", type=at_least(int, 1), default=1)
     add("--timeout", metavar="S", type=at_least(float, 0.0, above=True), default=10.0)
     add("--time-limit", metavar="S", type=at_least(float, 0.0, above=True), default=600.0)
@@ -188,8 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     add("--client-cpu", dest="client_cpus", metavar="CPUS", type=_checked(parse_cpus))
 
     add = parser.add_argument_group("output").add_argument
-    add("--ceiling", action=argparse.BooleanOptionalAction, default=True)
-    add("--json", dest="json_path", metavar="PATH", type=Path)
+    add(
+        "--ceiling",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="measure the client against the floor (default on)",
+    )
+    add("--json", dest="json_path", metavar="PATH", type=Path, help="every figure")
     add("--plot", dest="plot_path", metavar="PATH", type=Path, help="PNG by level")
     add("--report", dest="report_path", metavar="PATH", type=Path, help="Markdown, PNGs beside")
     add("--compare", nargs="+", type=Path, default=(), metavar="JSON", help="BASE [NEW]")
