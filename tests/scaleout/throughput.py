@@ -2,7 +2,7 @@
 
 Not a test (nothing here asserts a timing): the measurement behind the table in
 docs/deploy.md. It starts one `notes serve` per layout on a fresh database, then runs
-`python -m benchmarks --url ...` against each layout in turn, round after round, so
+`notes-bench --url ...` (one round each) against each layout in turn, round after round, so
 that every layout sees the same machine load; each figure is the median over rounds,
 and each ratio the median of the per-round ratios to the first layout.
 
@@ -33,7 +33,7 @@ from notes.process import ServerProcess, service_environment
 from notes.storage.migrations import upgrade_database
 from tests.scaleout.processes import notes_server
 
-# As in benchmarks.results: at this share of the client's own ceiling, the figure is the client's.
+# As in notes_bench.results: at this share of the client's own ceiling, the figure is the client's.
 CLIENT_BOUND_SHARE = 0.8
 
 
@@ -83,7 +83,7 @@ def bench(url: str, out: Path, args: argparse.Namespace, *, ceiling: bool) -> di
     command = [
         sys.executable,
         "-m",
-        "benchmarks",
+        "notes_bench",
         "--url",
         url,
         "--scenarios",
@@ -98,6 +98,8 @@ def bench(url: str, out: Path, args: argparse.Namespace, *, ceiling: bool) -> di
         str(args.seed),
         "--client-processes",
         str(args.client_processes),
+        "--rounds",
+        "1",
         "--ceiling" if ceiling else "--no-ceiling",
         "--no-progress",
         "--json",
