@@ -1,0 +1,139 @@
+"""Controls: variations the contract allows. The kit must pass every one of them; a
+failure is the kit being stricter than the contract (a false alarm)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from yarl import URL
+
+from conformance.selftest.catalogue.common import cursor_of, inner, retagged, with_next
+from conformance.selftest.traffic import Exchange, JsonObject, Reply, page_of
+from conformance.selftest.violation import (
+    Context,
+    Handler,
+    Violation,
+    rewrite_reply,
+)
+
+
+def opaque_etags() -> Handler:
+    """ETags of another form (a hash), read back consistently."""
+    real_of: dict[str, str] = {}
+
+    def out(note_id: int, tag: str) -> str:
+        hashed = f'"{hashlib.sha256(inner(tag).encode()).hexdigest()[:20]}"'
+        real_of[hashed] = tag
+        return hashed
+
+    def back(note_id: int, tag: str) -> str:
+        weak = tag.startswith("W/")
+        real = real_of.get(tag.removeprefix("W/"), tag.removeprefix("W/"))
+        return f"W/{real}" if weak else real
+
+    return retagged(out, back)()
+
+
+def problems_worded_otherwise(exchange: Exchange, reply: Reply) -> Reply | None:
+    """Other type, title and detail wording, and extension members (RFC 9457 §3.2)."""
+    body = reply.json_object() if reply.is_problem else None
+    if body is None:
+        return None
+    status = body.get("status")
+    reworded: JsonObject = {
+        "type": f"https://errors.example/notes/{status}",
+        "title": "Your request could not be handled",
+        "status": status,
+        "detail": f"See the errors below, or try again. ({body.get('detail')})",
+        "instance": exchange.path,
+        "trace_id": "4bf92f3577b34da6",
+    }
+    if "errors" in body:
+        reworded["errors"] = body["errors"]
+    return reply.with_json(reworded)
+
+
+def head_in_allow(exchange: Exchange, reply: Reply) -> Reply | None:
+    allow = reply.headers.get("Allow")
+    if allow is None or "GET" not in allow or "HEAD" in allow:
+        return None
+    return reply.with_header("Allow", f"{allow}, HEAD")
+
+
+def relative_next(exchange: Exchange, reply: Reply) -> Reply | None:
+    """next and Link as relative references (misses LIST-14, which is recommended)."""
+    page = page_of(reply) if exchange.is_listing else None
+    if page is None or page["next"] is None:
+        return None
+    return with_next(reply, page, URL(page["next"], encoded=True).raw_path_qs)
+
+
+def differences(one: str, other: str) -> int:
+    return sum(a != b for a, b in zip(one, other, strict=True))
+
+
+def tampered_cursor_read() -> Handler:
+    """An issued cursor with one character changed is read as the issued one (LIST-22
+    allows 200 from some position for a cursor that still reads as one)."""
+    issued: set[str] = set()
+
+    def original(cursor: str) -> str | None:
+        for candidate in issued:
+            if len(candidate) == len(cursor) and differences(candidate, cursor) == 1:
+                return candidate
+        return None
+
+    async def handle(exchange: Exchange, context: Context) -> Reply:
+        cursor = exchange.param("cursor") if exchange.is_listing else None
+        if cursor is not None and cursor not in issued:
+            candidate = original(cursor)
+            if candidate is not None:
+                context.hit()
+                exchange = exchange.with_params(cursor=candidate)
+        reply = await context.forward(exchange)
+        page = page_of(reply) if exchange.is_listing else None
+        next_cursor = cursor_of(page["next"]) if page is not None else None
+        if next_cursor is not None:
+            issued.add(next_cursor)
+        return reply
+
+    return handle
+
+
+CONTROLS = (
+    Violation(
+        "C-ETAG-OPAQUE",
+        (),
+        "ETags are hashes instead of id-version, read back consistently",
+        opaque_etags,
+        control=True,
+    ),
+    Violation(
+        "C-PROBLEM-WORDING",
+        (),
+        "problems with other type, title and detail, and extension members",
+        rewrite_reply(problems_worded_otherwise),
+        control=True,
+    ),
+    Violation(
+        "C-ALLOW-HEAD",
+        (),
+        "Allow also lists HEAD wherever GET is given",
+        rewrite_reply(head_in_allow),
+        control=True,
+    ),
+    Violation(
+        "C-NEXT-RELATIVE",
+        (),
+        "next and Link are relative references (misses only recommended LIST-14)",
+        rewrite_reply(relative_next),
+        control=True,
+    ),
+    Violation(
+        "C-TAMPERED-CURSOR-READ",
+        (),
+        "an issued cursor with one character changed is read as the issued one",
+        tampered_cursor_read,
+        control=True,
+    ),
+)
