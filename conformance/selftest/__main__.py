@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import subprocess
 import sys
 import tempfile
@@ -116,8 +117,14 @@ def _runner() -> Callable[[Coroutine[Any, Any, int]], int]:
     return uvloop.run
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(arguments: list[str]) -> int:
     options = parse(arguments)
+    # SIGTERM (tox, CI) stops the run as Ctrl-C does: every server and kit is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     runner = _runner()
     if options.workdir is not None:
         options.workdir.mkdir(parents=True, exist_ok=True)

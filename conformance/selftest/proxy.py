@@ -9,6 +9,7 @@ answer. Only hop-by-hop headers are left to each connection.
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -68,7 +69,8 @@ async def forward(session: aiohttp.ClientSession, upstream: URL, exchange: Excha
         exchange.method,
         url,
         headers=exchange.headers,
-        data=exchange.body if exchange.body or exchange.method in WRITES else None,
+        # A stream, not bytes: aiohttp warns that bytes over 1 MiB may block the loop.
+        data=io.BytesIO(exchange.body) if exchange.body or exchange.method in WRITES else None,
         # Nothing the client did not send: no User-Agent, Accept or Content-Type of aiohttp's.
         skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         allow_redirects=False,

@@ -481,7 +481,6 @@ VIOLATIONS = (
         ("LIST-11", "LIST-15"),
         "each page repeats the last note of the page before (>= in the keyset)",
         pages_overlap,
-        fast=True,
     ),
     Violation(
         "V-LIST-PAGES-SKIP",
