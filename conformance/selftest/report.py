@@ -33,7 +33,8 @@ def caught_by(outcome: Outcome) -> str:
     if verdict.timed_out:
         return "the kit timed out"
     if not outcome.caught:
-        return "" if outcome.hits else "never provoked: the kit sent no request it alters"
+        provoked = outcome.hits or outcome.violation is None
+        return "" if provoked else "never provoked: the kit sent no request it alters"
     shown = ", ".join(f"`{test}`" for test in verdict.failed[:SHOWN_TESTS])
     more = len(verdict.failed) - SHOWN_TESTS
     tests = shown + (f" and {more} more" if more > 0 else "")

@@ -54,15 +54,24 @@ def problems_worded_otherwise(exchange: Exchange, reply: Reply) -> Reply | None:
     return reply.with_json(reworded)
 
 
-def head_in_allow(exchange: Exchange, reply: Reply) -> Reply | None:
+def allow_reordered(exchange: Exchange, reply: Reply) -> Reply | None:
+    """Allow's methods in another order (a list, RFC 9110 §10.2.1: order is free)."""
     allow = reply.headers.get("Allow")
-    if allow is None or "GET" not in allow or "HEAD" in allow:
+    methods = [method.strip() for method in (allow or "").split(",") if method.strip()]
+    if len(methods) < 2:
         return None
-    return reply.with_header("Allow", f"{allow}, HEAD")
+    return reply.with_header("Allow", ", ".join(reversed(methods)))
 
 
 def relative_next(exchange: Exchange, reply: Reply) -> Reply | None:
-    """next and Link as relative references (misses LIST-14, which is recommended)."""
+    """next and Link as relative references (misses LIST-14, which is recommended), and
+    the document saying so: `next` is a uri-reference, not a uri."""
+    if exchange.path == "/openapi.json" and reply.status == 200:
+        document = reply.json_object()
+        if document is None:
+            return None
+        page_schema = document["components"]["schemas"]["NotePage"]["properties"]["next"]
+        return reply.with_json(document) if retyped(page_schema) else None
     page = page_of(reply) if exchange.is_listing else None
     if page is None or page["next"] is None:
         return None
@@ -71,6 +80,17 @@ def relative_next(exchange: Exchange, reply: Reply) -> Reply | None:
 
 def differences(one: str, other: str) -> int:
     return sum(a != b for a, b in zip(one, other, strict=True))
+
+
+def retyped(schema: JsonObject) -> bool:
+    """`format: uri` made `uri-reference` wherever it is in `schema` (anyOf included)."""
+    changed = False
+    if schema.get("format") == "uri":
+        schema["format"] = "uri-reference"
+        changed = True
+    for branch in schema.get("anyOf", []) + schema.get("oneOf", []):
+        changed = retyped(branch) or changed
+    return changed
 
 
 def tampered_cursor_read() -> Handler:
@@ -117,10 +137,10 @@ CONTROLS = (
         control=True,
     ),
     Violation(
-        "C-ALLOW-HEAD",
+        "C-ALLOW-REORDERED",
         (),
-        "Allow also lists HEAD wherever GET is given",
-        rewrite_reply(head_in_allow),
+        "Allow lists its methods in reverse order",
+        rewrite_reply(allow_reordered),
         control=True,
     ),
     Violation(
