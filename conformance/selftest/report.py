@@ -66,13 +66,16 @@ def markdown(outcomes: Sequence[Outcome], *, header: str) -> str:
         "",
         f"**Score: {score(outcomes)}.**",
         "",
+        "(CI): one of the fast subset that CI runs (`tox -e conformance-selftest-fast`).",
+        "",
         "| violation | breaks | what the proxy does | caught | by (failed kit tests) | hits |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for outcome in violations:
         assert outcome.violation is not None
+        in_ci = " (CI)" if outcome.violation.fast else ""
         rows.append(
-            f"| `{outcome.name}` | {', '.join(outcome.violation.rules)} "
+            f"| `{outcome.name}`{in_ci} | {', '.join(outcome.violation.rules)} "
             f"| {outcome.violation.description} | {'yes' if outcome.caught else '**no**'} "
             f"| {caught_by(outcome)} | {outcome.hits} |"
         )
