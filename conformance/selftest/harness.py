@@ -31,7 +31,7 @@ class Outcome:
     violation: Violation | None
     verdict: KitVerdict
     hits: int  # how often the proxy altered (or made up) what the kit saw
-    whole_kit: bool  # judged by the whole kit, not the tests of the violated rules
+    scope: str  # "whole kit", "kit without fuzzing" or "its rules": what judged it
     seconds: float  # every run for this violation, servers included
 
     @property
@@ -71,7 +71,8 @@ async def judge(
             hits = proxy.hits
     finally:
         await asyncio.to_thread(server.stop)
-    return Outcome(violation, verdict, hits, rules is None, time.monotonic() - started)
+    scope = "its rules" if rules is not None else "whole kit" if fuzz else "kit without fuzzing"
+    return Outcome(violation, verdict, hits, scope, time.monotonic() - started)
 
 
 async def assess(violation: Violation, *, workdir: Path, whole_kit: bool = False) -> Outcome:
@@ -82,7 +83,8 @@ async def assess(violation: Violation, *, workdir: Path, whole_kit: bool = False
     if first.caught:
         return first
     second = await judge(violation, workdir=workdir)
-    return Outcome(violation, second.verdict, second.hits, True, first.seconds + second.seconds)
+    seconds = first.seconds + second.seconds
+    return Outcome(violation, second.verdict, second.hits, second.scope, seconds)
 
 
 async def assess_all(

@@ -51,9 +51,8 @@ def line(outcome: Outcome) -> str:
         state = "passed (allowed)" if not outcome.caught else "FAILED: the kit is too strict"
     else:
         state = "caught" if outcome.caught else "SURVIVED"
-    kit = "whole kit" if outcome.whole_kit else "its rules"
     return (
-        f"{outcome.name:40} {state:10} hits={outcome.hits:<5} {kit} "
+        f"{outcome.name:40} {state:10} hits={outcome.hits:<5} {outcome.scope} "
         f"{outcome.seconds:5.1f}s {caught_by(outcome)}"
     )
 
