@@ -46,7 +46,8 @@ def violation(name: str) -> Violation:
 
 
 def hits(proxy: Client) -> int:
-    return proxy.app[WIRING].context.hits
+    count: int = proxy.app[WIRING].context.hits
+    return count
 
 
 async def same_answer(client: Client, proxy: Client, method: str, path: str, **kw: Any) -> None:
