@@ -17,11 +17,11 @@ from notes import accounts
 from notes.app import create_app
 from notes.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 from notes.storage.migrations import downgrade_database, upgrade_database
+from notes.web.logs import ACCESS_LOGGER, AccessLogger, configure_logging
 from notes.web.openapi import build_openapi
 from notes.workers import Supervisor
 
 logger = logging.getLogger("notes")
-LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(env NOTES_INSECURE_OPEN_TO_NETWORK)",
     )
 
+    serve.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        help="text lines, or one JSON object a line (env NOTES_LOG_FORMAT, default text)",
+    )
     serve.add_argument(
         "--workers",
         type=int,
@@ -139,7 +144,8 @@ def serve(settings: Settings, *, reuse_port: bool = False) -> None:
         host=settings.host,
         port=settings.port,
         reuse_port=reuse_port or None,
-        access_log=logging.getLogger("aiohttp.access") if settings.access_log else None,
+        access_log=logging.getLogger(ACCESS_LOGGER) if settings.access_log else None,
+        access_log_class=AccessLogger,
         shutdown_timeout=settings.shutdown_timeout,
         keepalive_timeout=settings.keepalive_timeout,
         loop=loop,
@@ -150,13 +156,13 @@ def serve(settings: Settings, *, reuse_port: bool = False) -> None:
 
 def serve_worker(settings: Settings) -> None:
     """The body of one of several workers (runs in a child process)."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging(settings.log_format)
     serve(settings, reuse_port=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    configure_logging("text")
     try:
         settings = Settings.from_environment(
             database_url=args.database_url if args.command != "openapi" else None,
@@ -165,10 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             access_log=getattr(args, "access_log", None),
             auth=getattr(args, "auth", None),
             insecure_open_to_network=getattr(args, "insecure_open_to_network", None),
+            log_format=getattr(args, "log_format", None),
         )
     except SettingsError as error:
         print(f"notes: {error}", file=sys.stderr)
         return 2
+    # The users commands print what they did; the migrations they may run, nothing.
+    quiet = args.command == "users"
+    configure_logging(settings.log_format, level=logging.WARNING if quiet else logging.INFO)
     refusal = accounts.exposure_refusal(settings) if args.command == "serve" else None
     if refusal is not None:
         print(f"notes: {refusal}", file=sys.stderr)

@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -67,10 +68,12 @@ def service_environment(overrides: Mapping[str, str] | None = None) -> dict[str,
     return env
 
 
-def http_status(url: str, *, timeout: float = 2.0) -> int | None:
+def http_status(
+    url: str, *, timeout: float = 2.0, context: ssl.SSLContext | None = None
+) -> int | None:
     """The status of a GET, or None when nothing answered."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             status: int = response.status
             return status
     except urllib.error.HTTPError as error:
@@ -84,8 +87,10 @@ class ServerProcess:
 
     ``command(port)`` is its command line; without a ``port`` a free one is chosen
     (and another if the server finds it taken). It is ready when ``GET <ready_path>``
-    answers 200 and ``ready_when(self)``, if given, holds. Use it as a context manager,
-    or call ``start()`` and ``stop()``.
+    answers 200 and ``ready_when(self)``, if given, holds. With ``tls_ca`` (a CA
+    certificate file) it is spoken to over HTTPS, checked against that CA (a TLS
+    proxy in front of servers). Use it as a context manager, or call ``start()`` and
+    ``stop()``.
     """
 
     def __init__(
@@ -98,6 +103,7 @@ class ServerProcess:
         host: str = LOOPBACK,
         ready_path: str = "/health",
         ready_when: ReadyCheck | None = None,
+        tls_ca: Path | None = None,
     ) -> None:
         self._command = command
         self.log_path = log_path
@@ -107,12 +113,14 @@ class ServerProcess:
         self.port = port or 0
         self._ready_path = ready_path
         self._ready_when = ready_when
+        self._tls = None if tls_ca is None else ssl.create_default_context(cafile=str(tls_ca))
         self._process: subprocess.Popen[bytes] | None = None
         self._terminated = False
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "http" if self._tls is None else "https"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def process(self) -> subprocess.Popen[bytes]:
@@ -167,7 +175,9 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False
-            if http_status(url) == 200 and (self._ready_when is None or self._ready_when(self)):
+            if http_status(url, context=self._tls) == 200 and (
+                self._ready_when is None or self._ready_when(self)
+            ):
                 return True
             time.sleep(POLL_INTERVAL)
         return False

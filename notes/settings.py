@@ -8,10 +8,12 @@ over the defaults. A bad value is a ``SettingsError`` that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SqliteSynchronous = Literal["OFF", "NORMAL", "FULL", "EXTRA"]
 SQLITE_SYNCHRONOUS_MODES: tuple[SqliteSynchronous, ...] = ("OFF", "NORMAL", "FULL", "EXTRA")
@@ -22,6 +24,14 @@ DOTENV_FILE = ".env"
 
 Positive = Annotated[int, Field(gt=0)]
 PositiveSeconds = Annotated[float, Field(gt=0)]
+LogFormat = Literal["text", "json"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A list in one variable, comma-separated (not JSON, as pydantic-settings would read it).
+CommaSeparated = Annotated[tuple[str, ...], NoDecode]
+
+
+# What a browser sends in Origin: scheme://host[:port], nothing after.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s]+")
 
 
 class SettingsError(ValueError):
@@ -85,6 +95,16 @@ class Settings(BaseSettings):
     # How many client addresses the failure count remembers at most: its memory bound.
     auth_failure_clients: Positive = 10_000
 
+    # Operations
+    # /metrics (Prometheus text format) on the service's own port; off by default.
+    metrics: bool = False
+    # The log lines' format: `text` for people, `json` (one object a line) for collectors.
+    log_format: LogFormat = "text"
+    # Addresses and networks whose X-Forwarded-* / Forwarded headers are believed.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    # Origins that browsers may call the API from (CORS); none by default.
+    cors_origins: CommaSeparated = ()
+
     @field_validator("access_log", "auto_migrate", mode="before")
     @classmethod
     def _boolean_text(cls, value: object, info: ValidationInfo) -> object:
@@ -94,6 +114,26 @@ class Settings(BaseSettings):
         if info.field_name == "auto_migrate" and text.lower() in {"", "auto"}:
             return None
         return text
+
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip() for item in value.split(",") if item.strip())
+        return value
+
+    @field_validator("cors_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port]) or *")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("sqlite_synchronous", mode="before")
     @classmethod

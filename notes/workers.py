@@ -9,13 +9,19 @@ on and waits for every worker to drain.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.process
+import os
+import shutil
 import signal
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import FrameType
+
+from prometheus_client.multiprocess import mark_process_dead
 
 from notes.settings import Settings
 from notes.storage.migrations import upgrade_database
@@ -27,6 +33,25 @@ RESTART_BACKOFF = 1.0
 POLL_INTERVAL = 0.2
 
 WorkerTarget = Callable[[Settings], None]
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextlib.contextmanager
+def metrics_directory(enabled: bool) -> Iterator[str | None]:
+    """Where the workers' metrics meet (prometheus-client's multiprocess mode): a
+    fresh folder, named to the workers through the environment they inherit, removed
+    at the end. One the operator set already is used as it is, and kept."""
+    given = os.environ.get(MULTIPROCESS_DIR_ENV)
+    if not enabled or given:
+        yield given or None
+        return
+    directory = tempfile.mkdtemp(prefix="notes-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = directory
+    try:
+        yield directory
+    finally:
+        del os.environ[MULTIPROCESS_DIR_ENV]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 class Supervisor:
@@ -39,6 +64,7 @@ class Supervisor:
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[multiprocessing.process.BaseProcess] = []
         self._stopping = False
+        self._metrics_dir: str | None = None
 
     def _start_worker(self) -> multiprocessing.process.BaseProcess:
         process = self._context.Process(
@@ -54,9 +80,19 @@ class Supervisor:
             if process.pid is not None and process.is_alive():
                 process.terminate()  # SIGTERM: the worker drains its requests, then exits
 
+    def _forget(self, process: multiprocessing.process.BaseProcess) -> None:
+        """A worker has ended: its gauges (in flight, pool) no longer count."""
+        if self._metrics_dir is not None and process.pid is not None:
+            mark_process_dead(process.pid, self._metrics_dir)  # type: ignore[no-untyped-call]
+
     def run(self) -> int:
         if self._migrate:
             upgrade_database(self._settings.database_url)
+        with metrics_directory(self._settings.metrics) as directory:
+            self._metrics_dir = directory
+            return self._supervise()
+
+    def _supervise(self) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
         self._workers = [self._start_worker() for _ in range(self._count)]
@@ -69,6 +105,7 @@ class Supervisor:
                 logger.warning(
                     "worker %s exited with %s; replacing it", process.pid, process.exitcode
                 )
+                self._forget(process)
                 if time.monotonic() - started[id(process)] < RESTART_BACKOFF:
                     time.sleep(RESTART_BACKOFF)
                 replacement = self._start_worker()
@@ -82,6 +119,7 @@ class Supervisor:
                 logger.error("worker %s did not stop in time; killing it", process.pid)
                 process.kill()
                 process.join()
+            self._forget(process)
             # Dying of SIGTERM itself is only possible before a worker installs its handler,
             # that is before it listens: nothing was in flight, so that stop is clean too.
             if process.exitcode not in (0, -signal.SIGTERM):

@@ -78,6 +78,15 @@ class DatabaseUnavailable(NotesError):
         super().__init__("The database cannot be reached right now; try again later.")
 
 
+class SchemaOutOfDate(NotesError):
+    """The database's schema is not the revision this code's migrations end at."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self) -> None:
+        super().__init__("The database schema is not at the revision this server expects.")
+
+
 class ValidationFailed(NotesError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
 

@@ -249,6 +249,10 @@ class Problem(BaseModel):
     title: str
     status: Annotated[int, Field(ge=400, le=599)]
     detail: str
+    # v1.1: the id of the request, as in the answer's X-Request-Id.
+    request_id: Annotated[str | None, WithJsonSchema({"type": "string", "title": "Request Id"})] = (
+        None
+    )
 
 
 class FieldError(BaseModel):

@@ -35,4 +35,7 @@ class NoteStore(Protocol):
     async def check_health(self) -> None:
         """Raise unless requests can be served now."""
 
+    async def check_ready(self) -> None:
+        """Raise unless requests can be served now and the schema is the expected one."""
+
     async def close(self) -> None: ...

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from notes.domain.errors import DatabaseUnavailable
+from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Work, checked, translate_database_errors
@@ -27,7 +29,7 @@ logger = logging.getLogger(__name__)
 class PostgresBackend:
     """A pool of connections, one per unit of work."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, observer: DatabaseObserver | None = None) -> None:
         self._timeout = settings.database_timeout
         url = make_url(settings.database_url)
         connect_args: dict[str, Any] = {}
@@ -42,6 +44,9 @@ class PostgresBackend:
         )
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._abandoned: set[asyncio.Future[Any]] = set()
+        self._observer = observer
+        # Units of work begun and not yet ended: those without a connection are waiting.
+        self._in_flight = 0
 
     async def read(self, work: Work[T]) -> T:
         return await self._run(work, read_only=True)
@@ -50,11 +55,38 @@ class PostgresBackend:
         return await self._run(work, read_only=False)
 
     async def _run(self, work: Work[T], *, read_only: bool) -> T:
+        runner = self._run_alone if read_only else self._run_in_transaction
+        if self._observer is not None:
+            return await self._observed(runner, work)
+        return await self._run_task(runner(work))
+
+    async def _observed(
+        self, runner: Callable[[Work[T]], Coroutine[Any, Any, T]], work: Work[T]
+    ) -> T:
+        self._in_flight += 1
+        self._report_pool()
+        try:
+            return await self._run_task(runner(work))
+        finally:
+            self._in_flight -= 1
+            self._report_pool()
+
+    def _report_pool(self) -> None:
+        assert self._observer is not None
+        pool = self._engine.pool
+        checked_out = pool.checkedout()  # type: ignore[attr-defined]
+        self._observer.pool(
+            size=pool.checkedin() + checked_out,  # type: ignore[attr-defined]
+            checked_out=checked_out,
+            overflow=max(0, pool.overflow()),  # type: ignore[attr-defined]
+            waiting=max(0, self._in_flight - checked_out),
+        )
+
+    async def _run_task(self, coroutine: Coroutine[Any, Any, T]) -> T:
         # The work runs as a task of its own so that a timeout answers at once: when
         # cancelled, SQLAlchemy closes a stalled asyncpg connection gracefully, which
         # may take seconds more; that clean-up finishes in the background.
-        runner = self._run_alone if read_only else self._run_in_transaction
-        task = asyncio.ensure_future(runner(work))
+        task = asyncio.ensure_future(coroutine)
         try:
             done, _ = await asyncio.wait({task}, timeout=self._timeout)
         except asyncio.CancelledError:

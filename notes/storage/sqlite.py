@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from notes.domain.errors import NotesError
+from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Work, checked, translate_database_errors
@@ -191,7 +193,15 @@ _STOP = object()
 class _SqliteWorker(threading.Thread):
     """Owns one SQLite connection; runs queued jobs in batches, one transaction a batch."""
 
-    def __init__(self, name: str, engine: Engine, *, max_batch: int, writes: bool) -> None:
+    def __init__(
+        self,
+        name: str,
+        engine: Engine,
+        *,
+        max_batch: int,
+        writes: bool,
+        observer: DatabaseObserver | None = None,
+    ) -> None:
         super().__init__(name=name, daemon=True)
         self.jobs: queue.SimpleQueue[_Job | object] = queue.SimpleQueue()
         self._engine = engine
@@ -199,6 +209,7 @@ class _SqliteWorker(threading.Thread):
         # Writes: a failed batch is retried job by job. Reads change nothing, and a
         # batch of them shares one read transaction (`_begin_read_transaction`).
         self._writes = writes
+        self._observer = observer
 
     def run(self) -> None:
         cache = SqliteStatementCache()
@@ -261,6 +272,8 @@ class _SqliteWorker(threading.Thread):
                         if self._writes and not isinstance(failure, NotesError):
                             raise
                         outcomes.append((None, failure))
+                committing = time.perf_counter()
+            self._committed(len(jobs), committing)
         except Exception:
             if not self._writes:
                 raise
@@ -271,15 +284,21 @@ class _SqliteWorker(threading.Thread):
         for job, (result, error) in zip(jobs, outcomes, strict=True):
             job.settle(result, error)
 
-    @staticmethod
-    def _run_alone(runner: SqliteRunner, job: _Job) -> None:
+    def _run_alone(self, runner: SqliteRunner, job: _Job) -> None:
         try:
             with runner.connection.begin():
                 result = job.work(runner)
+                committing = time.perf_counter()
+            self._committed(1, committing)
         except Exception as error:
             job.settle(error=error)
         else:
             job.settle(result)
+
+    def _committed(self, size: int, committing: float) -> None:
+        """Tell the observer of a write batch: its size and how long its COMMIT took."""
+        if self._writes and self._observer is not None:
+            self._observer.write_batch(size, time.perf_counter() - committing)
 
 
 def _begin_read_transaction(connection: Connection) -> None:
@@ -324,7 +343,7 @@ class SqliteBackend:
     together run in one read transaction, and so see one snapshot.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, observer: DatabaseObserver | None = None) -> None:
         self._timeout = settings.database_timeout
         self._engines = (
             _sqlite_engine(settings, begin="BEGIN IMMEDIATE"),
@@ -333,7 +352,11 @@ class SqliteBackend:
             _sqlite_engine(settings, begin=None),
         )
         self._writer = _SqliteWorker(
-            "notes-sqlite-writer", self._engines[0], max_batch=MAX_WRITE_BATCH, writes=True
+            "notes-sqlite-writer",
+            self._engines[0],
+            max_batch=MAX_WRITE_BATCH,
+            writes=True,
+            observer=observer,
         )
         self._reader = _SqliteWorker(
             "notes-sqlite-reader", self._engines[1], max_batch=MAX_READ_BATCH, writes=False

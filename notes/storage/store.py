@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from functools import partial
 from typing import Any
 
 from notes.domain.conditions import IfMatch
+from notes.domain.errors import SchemaOutOfDate
 from notes.domain.listing import ListQuery
+from notes.domain.observer import DatabaseObserver
 from notes.domain.records import NoteObject, NoteRecord
 from notes.domain.users import Caller
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Backend
+from notes.storage.observed import ObservedBackend
 from notes.storage.postgres import PostgresBackend
+from notes.storage.readiness import head_revisions, schema_revisions
 from notes.storage.sqlite import SqliteBackend
 
+logger = logging.getLogger(__name__)
 
-def open_backend(settings: Settings) -> Backend:
+
+def open_backend(settings: Settings, observer: DatabaseObserver | None = None) -> Backend:
+    backend: Backend
     if settings.is_sqlite:
-        return SqliteBackend(settings)
-    return PostgresBackend(settings)
+        backend = SqliteBackend(settings, observer)
+    else:
+        backend = PostgresBackend(settings, observer)
+    # Unobserved, a request pays nothing for the metrics it does not keep.
+    return backend if observer is None else ObservedBackend(backend, observer)
 
 
 class DatabaseNoteStore:
@@ -59,9 +71,21 @@ class DatabaseNoteStore:
     async def check_health(self) -> None:
         await self.backend.check_health()
 
+    async def check_ready(self) -> None:
+        await self.backend.check_health()
+        expected = await asyncio.to_thread(head_revisions)  # read once, then cached
+        try:
+            found = await self.backend.read(schema_revisions)
+        except Exception as error:  # no alembic_version table: never migrated
+            logger.warning("schema revision unreadable: %s", type(error).__name__)
+            raise SchemaOutOfDate() from error
+        if found != expected:
+            logger.warning("schema at %s, expected %s", sorted(found), sorted(expected))
+            raise SchemaOutOfDate()
+
     async def close(self) -> None:
         await self.backend.close()
 
 
-def open_store(settings: Settings) -> DatabaseNoteStore:
-    return DatabaseNoteStore(open_backend(settings))
+def open_store(settings: Settings, observer: DatabaseObserver | None = None) -> DatabaseNoteStore:
+    return DatabaseNoteStore(open_backend(settings, observer))

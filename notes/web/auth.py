@@ -131,6 +131,15 @@ def client_address(remote: str | None) -> str:
     return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
+def _is_preflight(request: web.Request) -> bool:
+    """A browser's CORS preflight carries no credentials (Fetch standard): CORS answers it."""
+    return (
+        request.method == hdrs.METH_OPTIONS
+        and hdrs.ORIGIN in request.headers
+        and hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers
+    )
+
+
 def authentication(settings: Settings) -> list[Middleware]:
     """The middleware of token mode; none in open mode, which costs nothing then."""
     if settings.auth != "token":
@@ -142,7 +151,7 @@ def authentication(settings: Settings) -> list[Middleware]:
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not requires_token(request.path):
+        if not requires_token(request.path) or _is_preflight(request):
             return await handler(request)
         address = client_address(request.remote)
         wait = failures.retry_after(address)

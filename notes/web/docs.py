@@ -9,6 +9,8 @@ from pathlib import Path
 
 from aiohttp import hdrs, web
 
+from notes.web.security import DOCS_CONTENT_SECURITY_POLICY
+
 ASSETS_PREFIX = "/docs/assets"
 # What the page loads from swagger-ui-py, and nothing else of its folder.
 ASSET_TYPES = {
@@ -76,7 +78,11 @@ def asset_handler(folder: Path) -> Callable[[web.Request], Awaitable[web.Respons
 
 
 async def docs_page(request: web.Request) -> web.Response:
-    return web.Response(text=DOCS_PAGE, content_type="text/html")
+    return web.Response(
+        text=DOCS_PAGE,
+        content_type="text/html",
+        headers={"Content-Security-Policy": DOCS_CONTENT_SECURITY_POLICY},
+    )
 
 
 async def docs_init_script(request: web.Request) -> web.Response:

@@ -107,5 +107,16 @@ async def health(request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
+async def health_live(request: web.Request) -> web.Response:
+    """The process answers: never touches the database (a restart would not fix it)."""
+    return json_response({"status": "ok"})
+
+
+async def health_ready(request: web.Request) -> web.Response:
+    """The database answers and its schema is the one this code expects."""
+    await request.app[NOTES].check_ready()
+    return json_response({"status": "ok"})
+
+
 async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(body=request.app[OPENAPI_DOCUMENT], content_type="application/json")

@@ -11,6 +11,8 @@ from notes.domain.errors import NotesError, Overloaded, ValidationFailed
 from notes.web.responses import problem_response
 
 logger = logging.getLogger(__name__)
+# What went wrong, by the error's class name: the metrics count problems by it.
+PROBLEM_TYPE = web.ResponseKey("problem_type", str)
 # Headers of aiohttp's own errors that the client still needs (405's Allow).
 _KEPT_HEADERS = (hdrs.ALLOW,)
 
@@ -32,18 +34,24 @@ async def problem_middleware(request: web.Request, handler: Handler) -> web.Stre
     except NotesError as error:
         problems = error.problems if isinstance(error, ValidationFailed) else None
         headers = {"Retry-After": "1"} if isinstance(error, Overloaded) else None
-        return problem_response(error.status, error.detail, errors=problems, headers=headers)
+        response = problem_response(error.status, error.detail, errors=problems, headers=headers)
+        response[PROBLEM_TYPE] = type(error).__name__
+        return response
     except web.HTTPException as error:
         if error.status < 400:
             raise
         headers = {
             str(name): error.headers[name] for name in _KEPT_HEADERS if name in error.headers
         }
-        return problem_response(error.status, _detail(request, error), headers=headers)
+        response = problem_response(error.status, _detail(request, error), headers=headers)
+        response[PROBLEM_TYPE] = type(error).__name__
+        return response
     except Exception:
         # Never a stack trace, SQL or a driver's words to the client: they go to the log.
         logger.exception("unhandled error in %s %s", request.method, request.path)
-        return problem_response(500, "The server failed to answer this request.")
+        response = problem_response(500, "The server failed to answer this request.")
+        response[PROBLEM_TYPE] = "InternalError"
+        return response
 
 
 def concurrency_limit(limit: int) -> Middleware:

@@ -20,6 +20,7 @@ from notes.domain.schemas import (
     ValidationProblem,
 )
 from notes.settings import Settings
+from notes.web.openapi_operations import add_operations
 from notes.web.openapi_users import with_users
 
 MODELS: tuple[type[BaseModel], ...] = (
@@ -157,7 +158,18 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
     body_errors = ("400", "408", "413", "415")
     item_parameters = [_ref("NoteId", "parameters")]
     write_parameters = [*item_parameters, _ref("IfMatch", "parameters")]
-    document: dict[str, Any] = {
+    document = add_operations(_document(settings, body_errors, item_parameters, write_parameters))
+    # Token mode (v1.1): the bearer scheme, its 401 and 429, created_by optional.
+    return with_users(document) if settings.auth == "token" else document
+
+
+def _document(
+    settings: Settings,
+    body_errors: tuple[str, ...],
+    item_parameters: list[dict[str, str]],
+    write_parameters: list[dict[str, str]],
+) -> dict[str, Any]:
+    return {
         "openapi": "3.1.0",
         "info": {
             "title": "notes",
@@ -358,5 +370,3 @@ def build_openapi(settings: Settings) -> dict[str, Any]:
             },
         },
     }
-    # Token mode (v1.1): the bearer scheme, its 401 and 429, created_by optional.
-    return with_users(document) if settings.auth == "token" else document

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from notes.domain.errors import FieldProblem
 from notes.domain.records import NoteRecord
+from notes.web.request_ids import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 # Naive datetimes are UTC here; orjson writes them as isoformat() + "Z" would.
@@ -54,6 +55,9 @@ def problem_response(
     }
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    request_id = current_request_id()
+    if request_id is not None:  # the same as the answer's X-Request-Id
+        body["request_id"] = request_id
     return web.Response(
         body=orjson.dumps(body), status=status, headers=headers, content_type=PROBLEM_JSON
     )

@@ -16,6 +16,8 @@ def setup_routes(app: web.Application) -> None:
     router.add_patch("/notes/{note_id}", handlers.patch_note)
     router.add_delete("/notes/{note_id}", handlers.delete_note)
     router.add_get("/health", handlers.health)
+    router.add_get("/health/live", handlers.health_live)
+    router.add_get("/health/ready", handlers.health_ready)
     router.add_get("/openapi.json", handlers.openapi_document)
     router.add_get("/docs", docs.docs_page)
     router.add_get(f"{docs.ASSETS_PREFIX}/docs-init.js", docs.docs_init_script)

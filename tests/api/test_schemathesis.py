@@ -23,6 +23,8 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
+from tests.api.support import tls_verify
+
 SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
 MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100")) * SCALE
 STATEFUL_EXAMPLES = max(MAX_EXAMPLES // 2, 10)
@@ -56,6 +58,7 @@ def api_schema(shared_base_url: str) -> BaseSchema:
     config = schemathesis.Config.from_dict(
         {
             "base-url": shared_base_url,
+            "tls-verify": tls_verify(),
             "generation": {"mode": "all", "max-examples": MAX_EXAMPLES},
             "checks": {
                 "enabled": True,

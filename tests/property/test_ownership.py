@@ -92,7 +92,12 @@ class OwnershipMachine(RuleBasedStateMachine):
         self.service.close()
 
     def send(self, user: str, method: str, path: str, **kwargs: Any) -> Reply:
-        headers = {"Authorization": f"Bearer {self.tokens[user]}", **kwargs.pop("headers", {})}
+        # One request id throughout, so that two answers can be compared byte for byte.
+        headers = {
+            "Authorization": f"Bearer {self.tokens[user]}",
+            "X-Request-Id": "ownership",
+            **kwargs.pop("headers", {}),
+        }
         return self.service.request(method, path, headers=headers, **kwargs)
 
     def walk_as(self, user: str, params: list[tuple[str, str]], limit: int, count: int) -> Any:

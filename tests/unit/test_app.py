@@ -190,7 +190,7 @@ async def test_validation_problem_body(client: TestClient[Any, Any]) -> None:
             "(writable: title, description, created_at, created_by, priority)",
         },
     ]
-    assert list(body) == ["type", "title", "status", "detail", "errors"]
+    assert list(body) == ["type", "title", "status", "detail", "errors", "request_id"]
     nothing = await (await client.get("/notes")).json()
     assert nothing["notes"] == []
 
@@ -230,7 +230,7 @@ async def test_routing(client: TestClient[Any, Any]) -> None:
     body = await problem(await client.get("/nothing/here"), 404)
     assert body["title"] == "Not Found"
     assert body["detail"]
-    assert set(body) == {"type", "title", "status", "detail"}
+    assert set(body) == {"type", "title", "status", "detail", "request_id"}
     response = await client.delete("/notes")
     body = await problem(response, 405)
     assert body["title"] == "Method Not Allowed"

@@ -61,6 +61,8 @@ async def refused(response: Any, status: int) -> dict[str, Any]:
     assert response.content_type == PROBLEM_JSON
     body: dict[str, Any] = await response.json(content_type=None)
     assert body["status"] == status
+    # Each answer has its own request id; everything else must be the same.
+    assert body.pop("request_id") == response.headers["X-Request-Id"]
     return body
 
 
@@ -168,7 +170,9 @@ async def test_another_users_note_answers_as_a_missing_one(
         ]
         seen = []
         for method, headers, body in requests:
-            response = await client.request(method, path, headers={**bob, **headers}, json=body)
+            # One request id for every request: the rest of each answer must be identical.
+            same_id = {**bob, **headers, "X-Request-Id": "probe"}
+            response = await client.request(method, path, headers=same_id, json=body)
             seen.append((response.status, await response.read()))
         return seen
 

@@ -29,6 +29,7 @@ from notes.domain.schemas import (
 from notes.domain.timestamps import TUTORIAL_PATTERN
 from notes.settings import Settings
 from notes.web.openapi import _without_null_defaults, build_openapi
+from notes.web.request_ids import REQUEST_ID_HEADER as REQUEST_ID
 
 REF = "#/components/schemas/{model}"
 TEXT_PATTERN = STORABLE_TEXT_PATTERN
@@ -83,6 +84,8 @@ def test_operations(document: dict[str, Any]) -> None:
             ("/notes/{note_id}", "head"),
             ("/openapi.json", "get"),
             ("/docs", "get"),
+            ("/health/live", "get"),
+            ("/health/ready", "get"),
         }
     ids = list(operations.values())
     assert len(ids) == len(set(ids))
@@ -137,18 +140,18 @@ def test_success_bodies_and_headers(document: dict[str, Any]) -> None:
     assert listing["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/NotePage"}}
     }
-    assert set(listing["headers"]) == {"Link"}
+    assert set(listing["headers"]) == {"Link", REQUEST_ID}
     created = paths["/notes"]["post"]["responses"]["201"]
-    assert set(created["headers"]) == {"ETag", "Location"}
+    assert set(created["headers"]) == {"ETag", "Location", REQUEST_ID}
     assert created["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Note"}}
     }
     for method in ("get", "put", "patch"):
         ok = paths["/notes/{note_id}"][method]["responses"]["200"]
-        assert set(ok["headers"]) == {"ETag"}
+        assert set(ok["headers"]) == {"ETag", REQUEST_ID}
         assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Note"}
     not_modified = paths["/notes/{note_id}"]["get"]["responses"]["304"]
-    assert set(not_modified["headers"]) == {"ETag"}
+    assert set(not_modified["headers"]) == {"ETag", REQUEST_ID}
     assert "content" not in not_modified
     assert "content" not in paths["/notes/{note_id}"]["delete"]["responses"]["204"]
     health = paths["/health"]["get"]["responses"]["200"]
@@ -156,7 +159,7 @@ def test_success_bodies_and_headers(document: dict[str, Any]) -> None:
         "application/json": {"schema": {"$ref": "#/components/schemas/Health"}}
     }
     headers = document["components"]["headers"]
-    assert set(headers) == {"ETag", "Location", "Link"}
+    assert set(headers) == {"ETag", "Location", "Link", REQUEST_ID}
     for header in headers.values():
         assert header["schema"] == {"type": "string"}
 

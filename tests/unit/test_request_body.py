@@ -318,7 +318,8 @@ async def test_bodies_through_http(client: TestClient[Any, Any]) -> None:
         assert (got, media) == (status, PROBLEM_JSON), body[:40]
         assert problem["status"] == status
         assert set(problem) == (
-            {"type", "title", "status", "detail"} | ({"errors"} if status == 422 else set())
+            {"type", "title", "status", "detail", "request_id"}
+            | ({"errors"} if status == 422 else set())
         )
     listing = await (await client.get("/notes")).json()
     assert listing["notes"] == []

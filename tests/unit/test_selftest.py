@@ -51,9 +51,9 @@ def hits(proxy: Client) -> int:
 
 
 async def same_answer(client: Client, proxy: Client, method: str, path: str, **kw: Any) -> None:
-    """The proxy's answer is the server's, byte for byte, when the client's Host is the same."""
+    """The proxy's answer is the server's, byte for byte, when the client's Host and request id are the same."""
     host = client.make_url("").raw_authority
-    headers = {**kw.pop("headers", {}), "Host": host}
+    headers = {**kw.pop("headers", {}), "Host": host, "X-Request-Id": "same-answer"}
     body = kw.pop("data", None)
     again = io.BytesIO(body.getvalue()) if isinstance(body, io.BytesIO) else body
     direct = await client.request(method, path, headers=headers, data=body, **kw)
