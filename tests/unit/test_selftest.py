@@ -51,7 +51,8 @@ def hits(proxy: Client) -> int:
 
 
 async def same_answer(client: Client, proxy: Client, method: str, path: str, **kw: Any) -> None:
-    """The proxy's answer is the server's, byte for byte, when the client's Host and request id are the same."""
+    """The proxy's answer is the server's, byte for byte, when the client's Host and
+    request id are the same."""
     host = client.make_url("").raw_authority
     headers = {**kw.pop("headers", {}), "Host": host, "X-Request-Id": "same-answer"}
     body = kw.pop("data", None)
