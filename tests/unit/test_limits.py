@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from notes.app import create_app
 from notes.settings import Settings
+from tests.unit.held import only_slot_held
 
 
 async def test_a_body_that_stalls_is_408_after_request_timeout(
@@ -38,24 +38,12 @@ async def test_requests_beyond_the_limit_are_503_with_retry_after(
     aiohttp_client: AiohttpClient, database_url: str
 ) -> None:
     settings = Settings(database_url=database_url, auto_migrate=True, max_concurrent_requests=1)
-    app = create_app(settings)
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(request: web.Request) -> web.Response:
-        entered.set()
-        await release.wait()
-        return web.Response(text="held")
-
-    app.router.add_get("/hold", hold)
-    client = await aiohttp_client(app)
-    held = asyncio.ensure_future(client.get("/hold"))
-    await entered.wait()
-    refused = await client.get("/health")
-    assert refused.status == 503
-    assert refused.headers["Retry-After"] == "1"
-    assert (await refused.json())["detail"].startswith("The server is handling as many requests")
-    release.set()
-    assert (await held).status == 200
+    async with only_slot_held(aiohttp_client, settings) as client:
+        refused = await client.get("/health")
+        assert refused.status == 503
+        assert refused.headers["Retry-After"] == "1"
+        detail = (await refused.json())["detail"]
+        assert detail.startswith("The server is handling as many requests")
     assert (await client.get("/health")).status == 200  # the slot is free again
 
 

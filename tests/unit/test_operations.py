@@ -21,6 +21,7 @@ from notes.app import create_app
 from notes.settings import Settings
 from notes.web.logs import AccessLogger, configure_logging
 from notes.web.request_ids import id_maker, request_id_of
+from tests.unit.held import only_slot_held
 
 NOTE = {"title": "ops", "created_by": "operator"}
 REQUEST_ID = "X-Request-Id"
@@ -86,24 +87,11 @@ async def test_a_refused_request_gets_an_id_and_is_counted(
     settings = Settings(
         database_url=database_url, auto_migrate=True, max_concurrent_requests=1, metrics=True
     )
-    app = create_app(settings)
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def hold(request: web.Request) -> web.Response:
-        entered.set()
-        await release.wait()
-        return web.Response(text="held")
-
-    app.router.add_get("/hold", hold)
-    client = await aiohttp_client(app)
-    held = asyncio.ensure_future(client.get("/hold"))
-    await entered.wait()
-    refused = await client.get("/health/live", headers={REQUEST_ID: "refused-1"})
-    assert refused.status == 503
-    assert refused.headers[REQUEST_ID] == "refused-1"
-    assert (await refused.json())["request_id"] == "refused-1"
-    release.set()
-    assert (await held).status == 200
+    async with only_slot_held(aiohttp_client, settings) as client:
+        refused = await client.get("/health/live", headers={REQUEST_ID: "refused-1"})
+        assert refused.status == 503
+        assert refused.headers[REQUEST_ID] == "refused-1"
+        assert (await refused.json())["request_id"] == "refused-1"
     found = samples(await (await client.get("/metrics")).text())
     assert sample(found, "notes_http_requests_refused_total") == 1
     assert sample(found, "notes_http_problems_total", type="Overloaded") == 1
