@@ -38,6 +38,7 @@ def listed(value: str) -> set[str]:
     return {item.strip().lower() for item in value.split(",")}
 
 
+@pytest.mark.rule("OPS-10", "OPS-11")
 async def test_a_preflight_from_an_allowed_origin(cors_client: TestClient[Any, Any]) -> None:
     response = await cors_client.options(
         "/notes/1", headers=preflight("PUT", "if-match, content-type, authorization")
@@ -56,6 +57,7 @@ async def test_a_preflight_from_an_allowed_origin(cors_client: TestClient[Any, A
         ).status == 200
 
 
+@pytest.mark.rule("OPS-9")
 async def test_a_preflight_from_another_origin_is_refused(
     cors_client: TestClient[Any, Any],
 ) -> None:
@@ -69,6 +71,7 @@ async def test_a_preflight_from_another_origin_is_refused(
     assert refused.status == 403  # a header that is not allowed
 
 
+@pytest.mark.rule("OPS-10", "OPS-11", "OPS-12")
 async def test_answers_to_an_allowed_origin_expose_the_headers_scripts_need(
     cors_client: TestClient[Any, Any],
 ) -> None:
@@ -85,6 +88,7 @@ async def test_answers_to_an_allowed_origin_expose_the_headers_scripts_need(
     assert "Origin" in other.headers["Vary"]
 
 
+@pytest.mark.rule("OPS-9")
 async def test_cors_is_off_by_default(client: TestClient[Any, Any]) -> None:
     response = await client.options("/notes", headers=preflight("POST", "content-type"))
     assert response.status == 405
@@ -128,6 +132,7 @@ FORWARDED_HEADERS = [
 
 
 @pytest.mark.parametrize("headers", FORWARDED_HEADERS)
+@pytest.mark.rule("OPS-13")
 async def test_a_trusted_proxy_names_the_scheme_and_host_of_links(
     aiohttp_client: AiohttpClient, database_url: str, headers: dict[str, str]
 ) -> None:
@@ -137,6 +142,7 @@ async def test_a_trusted_proxy_names_the_scheme_and_host_of_links(
 
 
 @pytest.mark.parametrize("headers", FORWARDED_HEADERS)
+@pytest.mark.rule("OPS-14")
 async def test_anyone_else_forwarding_is_ignored(
     aiohttp_client: AiohttpClient, database_url: str, headers: dict[str, str]
 ) -> None:
@@ -145,6 +151,7 @@ async def test_anyone_else_forwarding_is_ignored(
     assert page["next"].startswith(f"http://127.0.0.1:{client.port}/notes?")
 
 
+@pytest.mark.rule("OPS-14")
 async def test_no_trusted_proxies_by_default(client: TestClient[Any, Any]) -> None:
     for _ in range(2):
         await client.post("/notes", json=NOTE)

@@ -50,12 +50,14 @@ def sample(
 @pytest.mark.parametrize(
     "given", ["abc-123", "0f8fad5b-d9cb-469f-a165-70867728950e", "a" * 128, "trace:1/2+3=@x"]
 )
+@pytest.mark.rule("OPS-1")
 async def test_a_sane_request_id_is_echoed(client: TestClient[Any, Any], given: str) -> None:
     response = await client.get("/health", headers={REQUEST_ID: given})
     assert response.headers[REQUEST_ID] == given
 
 
 @pytest.mark.parametrize("given", ["", "a" * 129, "two words", "semi;colon", "ü", "<script>"])
+@pytest.mark.rule("OPS-1")
 async def test_an_insane_request_id_is_replaced(client: TestClient[Any, Any], given: str) -> None:
     response = await client.get("/health", headers={REQUEST_ID: given})
     made = response.headers[REQUEST_ID]
@@ -63,11 +65,13 @@ async def test_an_insane_request_id_is_replaced(client: TestClient[Any, Any], gi
     assert request_id_of(made, id_maker()) == made  # the server's own ids are sane
 
 
+@pytest.mark.rule("OPS-1")
 async def test_every_answer_gets_a_new_id(client: TestClient[Any, Any]) -> None:
     ids = {(await client.get("/health/live")).headers[REQUEST_ID] for _ in range(5)}
     assert len(ids) == 5
 
 
+@pytest.mark.rule("OPS-2")
 async def test_problem_bodies_name_the_request_id(client: TestClient[Any, Any]) -> None:
     answers = [
         await client.get("/notes/404"),
@@ -81,6 +85,7 @@ async def test_problem_bodies_name_the_request_id(client: TestClient[Any, Any]) 
     assert answers[1].headers[REQUEST_ID] == "mine-1"
 
 
+@pytest.mark.rule("OPS-1", "OPS-2")
 async def test_a_refused_request_gets_an_id_and_is_counted(
     aiohttp_client: AiohttpClient, database_url: str
 ) -> None:
@@ -99,9 +104,10 @@ async def test_a_refused_request_gets_an_id_and_is_counted(
     assert sample(found, ANSWERS, **refused_labels) == 1
 
 
-# Security headers (OPS-4, OPS-5)
+# Security headers (OPS-6 .. OPS-8)
 
 
+@pytest.mark.rule("OPS-6", "OPS-7")
 async def test_answers_name_no_versions_and_forbid_sniffing(client: TestClient[Any, Any]) -> None:
     created = await client.post("/notes", json=NOTE)
     for response in (
@@ -116,6 +122,7 @@ async def test_answers_name_no_versions_and_forbid_sniffing(client: TestClient[A
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.rule("OPS-8")
 async def test_the_docs_page_has_a_content_security_policy(client: TestClient[Any, Any]) -> None:
     page = await client.get("/docs")
     policy = dict(
@@ -129,9 +136,10 @@ async def test_the_docs_page_has_a_content_security_policy(client: TestClient[An
     assert "Content-Security-Policy" not in (await client.get("/openapi.json")).headers
 
 
-# Liveness and readiness (OPS-6, OPS-7)
+# Liveness and readiness (OPS-4, OPS-5)
 
 
+@pytest.mark.rule("OPS-4", "OPS-5")
 async def test_live_and_ready_on_a_migrated_database(client: TestClient[Any, Any]) -> None:
     for path in ("/health/live", "/health/ready", "/health"):
         response = await client.get(path)
@@ -147,6 +155,7 @@ def sqlite_path(database_url: str) -> str:
     return url.database
 
 
+@pytest.mark.rule("OPS-5")
 async def test_ready_is_503_when_the_schema_is_not_at_head(
     client: TestClient[Any, Any], sqlite_path: str
 ) -> None:
@@ -164,6 +173,7 @@ async def test_ready_is_503_when_the_schema_is_not_at_head(
     assert (await client.get("/health/ready")).status == 503
 
 
+@pytest.mark.rule("OPS-4")
 async def test_live_answers_when_the_database_does_not(
     aiohttp_client: AiohttpClient, tmp_path: Any
 ) -> None:
@@ -175,7 +185,7 @@ async def test_live_answers_when_the_database_does_not(
     assert (await client.get("/health")).status == 503
 
 
-# Logs (OPS-8 is the header; the lines are deployment's business)
+# Logs (OPS-3)
 
 
 @pytest.fixture
@@ -185,6 +195,7 @@ def json_logs() -> Iterator[None]:
     configure_logging("text")
 
 
+@pytest.mark.rule("OPS-3")
 async def test_json_log_lines_name_the_request(
     aiohttp_client: AiohttpClient,
     aiohttp_server: AiohttpServer,
@@ -226,6 +237,7 @@ async def test_json_log_lines_name_the_request(
     assert other["request_id"] not in ("log-me", "-")
 
 
+@pytest.mark.rule("OPS-3")
 def test_text_log_lines_name_the_request_id_or_a_dash(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("text")
     logging.getLogger("notes.test").warning("outside any request")
