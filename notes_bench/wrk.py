@@ -36,7 +36,7 @@ from typing import Any
 from notes.process import CommandForPort, notes_command
 from notes_bench.affinity import parse_cpus, pinned_command
 from notes_bench.environment import load_average, machine, timestamp
-from notes_bench.floors import DEFAULT_FLOOR, FLOORS
+from notes_bench.floors import DEFAULT_FLOOR, FLOORS, default_floor
 from notes_bench.report import format_ms, format_table
 from notes_bench.seed import SeedError, seed_notes
 from notes_bench.servers import ServerError, running_server, server_environment, target_server
@@ -111,7 +111,7 @@ class WrkOptions(argparse.Namespace):
     url: str | None
     allow_remote: bool
     database_url: str | None
-    floor: str
+    floor: str | None
     seed: int
     rounds: int
     duration: int
@@ -144,18 +144,41 @@ def run_wrk(url: str, options: WrkOptions, script: Path, workdir: Path) -> WrkRu
     return read_report(json.loads(report.read_text()))
 
 
+FLOOR_SUFFIX = " (floor)"
+VARIANT_SUFFIX = " (variant)"
+
+
+def reference_of(measured: Mapping[str, list[WrkRun]], name: str) -> str:
+    """What a target is a share of: the floor's run of the same operation where the
+    floor serves notes (the asyncpg floor), else the floor's fixed answer."""
+    operation = name.removesuffix(VARIANT_SUFFIX).removesuffix(FLOOR_SUFFIX)
+    same = operation + FLOOR_SUFFIX
+    return same if same in measured and name != same else FLOOR
+
+
 def shares_of_floor(measured: dict[str, list[WrkRun]], name: str) -> list[float]:
-    """Each round's figure over the floor's of the same round."""
+    """Each round's figure over its reference's of the same round."""
     return [
         run.good_rps / floor.good_rps
-        for run, floor in zip(measured[name], measured[FLOOR], strict=True)
+        for run, floor in zip(measured[name], measured[reference_of(measured, name)], strict=True)
         if floor.good_rps > 0
     ]
+
+
+def p99_over_floor(measured: dict[str, list[WrkRun]], name: str) -> float | None:
+    """The median p99 over its reference's median p99 (issue 12's tail target)."""
+    mine = _median(measured[name], "p99")
+    theirs = _median(measured[reference_of(measured, name)], "p99")
+    return mine / theirs if mine is not None and theirs else None
 
 
 def _median(runs: Sequence[WrkRun], key: str) -> float | None:
     values = [run.latency_ms[key] for run in runs if key in run.latency_ms]
     return statistics.median(values) if values else None
+
+
+def _format_ratio(ratio: float | None) -> str:
+    return "-" if ratio is None else f"{ratio:.2f}x"
 
 
 def render(measured: dict[str, list[WrkRun]]) -> str:
@@ -172,6 +195,7 @@ def render(measured: dict[str, list[WrkRun]]) -> str:
                 format_ms(_median(runs, "p50")),
                 format_ms(_median(runs, "p99")),
                 format_ms(_median(runs, "p99.9")),
+                _format_ratio(p99_over_floor(measured, name)),
                 str(sum(run.status_errors for run in runs)),
                 str(sum(run.socket_errors for run in runs)),
             ]
@@ -185,6 +209,7 @@ def render(measured: dict[str, list[WrkRun]]) -> str:
         "p50 ms",
         "p99 ms",
         "p99.9 ms",
+        "p99 / floor's",
         ">=400",
         "sock err",
     )
@@ -197,7 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--url", help="a running server (default: start ours on SQLite)")
     add("--allow-remote", action="store_true", help="allow a --url other than loopback")
     add("--database-url", metavar="URL", help="database of the self-started server")
-    add("--floor", choices=sorted(FLOORS), default=DEFAULT_FLOOR)
+    add(
+        "--floor",
+        choices=sorted(FLOORS),
+        help=f"default: asyncpg on a PostgreSQL --database-url, else {DEFAULT_FLOOR}",
+    )
     add("--seed", type=int, default=10_000, metavar="N")
     add("--rounds", "--runs", dest="rounds", type=int, default=3, metavar="N")
     add("--duration", type=int, default=10, metavar="S")
@@ -228,6 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--database-url configures the self-started server; not with --url")
     if options.url is not None and options.variant:
         parser.error("--variant starts a second server of ours; not with --url")
+    if options.floor is None:
+        options.floor = default_floor(options.database_url)
+    if FLOORS[options.floor].takes_database and not (options.database_url or "").startswith(
+        "postgresql"
+    ):
+        parser.error(f"--floor {options.floor} needs a PostgreSQL --database-url")
     measured: dict[str, list[WrkRun]] = {}
     load_before = load_average()
     try:
@@ -259,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def measure(options: WrkOptions) -> dict[str, list[WrkRun]]:
     measured: dict[str, list[WrkRun]] = {}
+    assert options.floor is not None  # main() chose it
     floor = FLOORS[options.floor]
     with tempfile.TemporaryDirectory(prefix="notes-wrk-") as tmp:
         workdir = Path(tmp)
@@ -285,6 +321,12 @@ def measure(options: WrkOptions) -> dict[str, list[WrkRun]]:
                 "GET /notes?limit=50": (f"{url}/notes?limit=50", "plain"),
                 "POST /notes": (f"{url}/notes", "create"),
             }
+            if floor.serves_notes:
+                targets |= {
+                    "GET /notes/{id}" + FLOOR_SUFFIX: (f"{floor_url}/", "read"),
+                    "GET /notes?limit=50" + FLOOR_SUFFIX: (f"{floor_url}/notes?limit=50", "plain"),
+                    "POST /notes" + FLOOR_SUFFIX: (f"{floor_url}/notes", "create"),
+                }
             if options.variant:
                 variant = stack.enter_context(_variant_server(options, workdir))
                 targets |= _variant_targets(*variant, count=options.seed, workdir=workdir)
@@ -358,7 +400,7 @@ def _variant_targets(
     for name, text in scripts.items():
         (workdir / f"{name}.lua").write_text(text)
     return {
-        "GET /notes/{id} (variant)": (f"{url}/", "variant-read"),
-        "GET /notes?limit=50 (variant)": (f"{url}/notes?limit=50", "variant-plain"),
-        "POST /notes (variant)": (f"{url}/notes", "variant-create"),
+        "GET /notes/{id}" + VARIANT_SUFFIX: (f"{url}/", "variant-read"),
+        "GET /notes?limit=50" + VARIANT_SUFFIX: (f"{url}/notes?limit=50", "variant-plain"),
+        "POST /notes" + VARIANT_SUFFIX: (f"{url}/notes", "variant-create"),
     }

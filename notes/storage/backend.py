@@ -29,8 +29,11 @@ class Backend(Protocol):
     async def read(self, work: Work[T]) -> T:
         """Run `work` on a connection that sees committed data."""
 
-    async def write(self, work: Work[T]) -> T:
-        """Run `work` in a transaction; answer only once it is committed."""
+    async def write(self, work: Work[T], *, one_statement: bool = False) -> T:
+        """Run `work` in a transaction; answer only once it is committed.
+
+        ``one_statement``: `work` runs a single statement, which may then be its own
+        transaction (autocommit, on PostgreSQL: no BEGIN and COMMIT round trips)."""
 
     async def check_health(self) -> None:
         """Raise DatabaseUnavailable unless requests can be served now."""

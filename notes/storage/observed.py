@@ -26,10 +26,10 @@ class ObservedBackend:
         finally:
             self._observer.waited("read", time.perf_counter() - started)
 
-    async def write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T], *, one_statement: bool = False) -> T:
         started = time.perf_counter()
         try:
-            return await self._backend.write(work)
+            return await self._backend.write(work, one_statement=one_statement)
         finally:
             self._observer.waited("write", time.perf_counter() - started)
 

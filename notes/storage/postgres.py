@@ -1,125 +1,140 @@
-"""PostgreSQL: SQLAlchemy's async engine over asyncpg, a pool of connections.
+"""PostgreSQL: asyncpg connections of our own set, statements compiled by SQLAlchemy.
 
-A unit of work runs on one pooled connection through ``run_sync``: the repository's
-synchronous functions, with every statement awaited on asyncpg underneath.
+A unit of work (the repository's synchronous functions) runs in a greenlet on one
+connection of ``connections.ConnectionSet``, its statements awaited on asyncpg by
+``asyncpg_runner.AsyncpgRunner``. A read is one statement in autocommit; a write is a
+transaction, except a lone statement (a create), which is its own transaction in
+autocommit and spares the BEGIN and COMMIT round trips.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+import asyncpg
+from sqlalchemy import make_url
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.util import greenlet_spawn
 
 from notes.domain.errors import DatabaseUnavailable
 from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
-from notes.storage.backend import Work, checked, translate_database_errors
-from notes.storage.statements import SqlAlchemyRunner
+from notes.storage.asyncpg_runner import AsyncpgRunner
+from notes.storage.backend import Work, checked
+from notes.storage.compiled import StatementCache
+from notes.storage.connections import ConnectionSet
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
+# SQLSTATE classes of "the database cannot serve this now": connection exceptions,
+# insufficient resources, operator intervention (shutdown, cancel), system errors.
+_UNAVAILABLE_CLASSES = ("08", "53", "57", "58")
+_UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+)
+
+
+def _unavailable(error: BaseException) -> bool:
+    if isinstance(error, _UNAVAILABLE):
+        return True
+    sqlstate = getattr(error, "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_CLASSES
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The URL as asyncpg takes it: libpq's scheme, without SQLAlchemy's driver name."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
 
 class PostgresBackend:
-    """A pool of connections, one per unit of work."""
+    """Units of work on connections lent in turn, each bounded by ``database_timeout``."""
 
     def __init__(self, settings: Settings, observer: DatabaseObserver | None = None) -> None:
         self._timeout = settings.database_timeout
-        url = make_url(settings.database_url)
-        connect_args: dict[str, Any] = {}
-        if url.get_backend_name() == "postgresql":
-            connect_args = {"timeout": settings.database_timeout}
-        self._engine: AsyncEngine = create_async_engine(
-            url,
-            pool_size=settings.pool_size,
-            max_overflow=settings.pool_max_overflow,
-            pool_timeout=settings.database_timeout,
-            connect_args=connect_args,
+        self._connections = ConnectionSet(
+            asyncpg_dsn(settings.database_url),
+            size=settings.pool_size,
+            overflow=settings.pool_max_overflow,
+            connect_timeout=settings.database_timeout,
         )
-        self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._abandoned: set[asyncio.Future[Any]] = set()
+        self._cache = StatementCache(asyncpg_dialect())  # type: ignore[no-untyped-call]
         self._observer = observer
-        # Units of work begun and not yet ended: those without a connection are waiting.
-        self._in_flight = 0
 
     async def read(self, work: Work[T]) -> T:
-        return await self._run(work, read_only=True)
+        return await self._run(work, transaction=False)
 
-    async def write(self, work: Work[T]) -> T:
-        return await self._run(work, read_only=False)
+    async def write(self, work: Work[T], *, one_statement: bool = False) -> T:
+        return await self._run(work, transaction=not one_statement)
 
-    async def _run(self, work: Work[T], *, read_only: bool) -> T:
-        runner = self._run_alone if read_only else self._run_in_transaction
-        if self._observer is not None:
-            return await self._observed(runner, work)
-        return await self._run_task(runner(work))
-
-    async def _observed(
-        self, runner: Callable[[Work[T]], Coroutine[Any, Any, T]], work: Work[T]
-    ) -> T:
-        self._in_flight += 1
-        self._report_pool()
+    async def _run(self, work: Work[T], *, transaction: bool) -> T:
         try:
-            return await self._run_task(runner(work))
-        finally:
-            self._in_flight -= 1
-            self._report_pool()
-
-    def _report_pool(self) -> None:
-        assert self._observer is not None
-        pool = self._engine.pool
-        checked_out = pool.checkedout()  # type: ignore[attr-defined]
-        self._observer.pool(
-            size=pool.checkedin() + checked_out,  # type: ignore[attr-defined]
-            checked_out=checked_out,
-            overflow=max(0, pool.overflow()),  # type: ignore[attr-defined]
-            waiting=max(0, self._in_flight - checked_out),
-        )
-
-    async def _run_task(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        # The work runs as a task of its own so that a timeout answers at once: when
-        # cancelled, SQLAlchemy closes a stalled asyncpg connection gracefully, which
-        # may take seconds more; that clean-up finishes in the background.
-        task = asyncio.ensure_future(coroutine)
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self._timeout)
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        if not done:
-            task.cancel()
-            self._abandoned.add(task)
-            task.add_done_callback(self._abandoned.discard)
+            async with asyncio.timeout(self._timeout):
+                return await self._on_a_connection(work, transaction)
+        except TimeoutError:
             logger.warning("database did not answer within %s s", self._timeout)
-            raise DatabaseUnavailable()
-        with translate_database_errors():
-            return task.result()
+            raise DatabaseUnavailable() from None
 
-    async def _run_in_transaction(self, work: Work[T]) -> T:
-        async with self._engine.begin() as connection:
-            return await connection.run_sync(_with_runner, work)
+    async def _on_a_connection(self, work: Work[T], transaction: bool) -> T:
+        connections = self._connections
+        try:
+            connection = await connections.acquire()
+        except Exception as error:
+            _raise_if_unavailable(error)
+            raise
+        finally:
+            self._report()
+        broken = True
+        try:
+            runner = AsyncpgRunner(connection, self._cache)
+            if transaction:
+                async with connection.transaction():
+                    result: T = await greenlet_spawn(work, runner)
+            else:
+                result = await greenlet_spawn(work, runner)
+            broken = False
+            return result
+        except asyncpg.PostgresError as error:
+            # A statement that failed on the server leaves the connection usable.
+            broken = _unavailable(error)
+            _raise_if_unavailable(error)
+            raise
+        except Exception as error:
+            # A domain error (404, 412) is raised before anything is written, and the
+            # transaction's block has rolled back: the connection is as good as new.
+            broken = _unavailable(error) or connection.is_in_transaction()
+            _raise_if_unavailable(error)
+            raise
+        finally:
+            # Cancelled or timed out mid-statement: the session's state is unknown.
+            connections.release(connection, broken=broken)
+            self._report()
 
-    async def _run_alone(self, work: Work[T]) -> T:
-        # A read is one statement: in autocommit it is its own snapshot, without the
-        # BEGIN and COMMIT round trips a transaction would add to it.
-        async with self._autocommit.connect() as connection:
-            return await connection.run_sync(_with_runner, work)
+    def _report(self) -> None:
+        if self._observer is not None:
+            connections = self._connections
+            self._observer.pool(
+                size=connections.open,
+                checked_out=connections.lent,
+                overflow=connections.overflow,
+                waiting=connections.waiting,
+            )
 
     async def check_health(self) -> None:
         await checked(self.read(repository.check_schema))
 
     async def close(self) -> None:
-        for task in list(self._abandoned):
-            with contextlib.suppress(BaseException):
-                await task
-        await self._engine.dispose()
+        await self._connections.close()
 
 
-def _with_runner(connection: Connection, work: Work[T]) -> T:
-    return work(SqlAlchemyRunner(connection))
+def _raise_if_unavailable(error: BaseException) -> None:
+    """Turn "the database is not there" into a 503; anything else stays what it is."""
+    if _unavailable(error):
+        logger.warning("database unavailable: %s", type(error).__name__, exc_info=error)
+        raise DatabaseUnavailable() from error

@@ -26,16 +26,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, create_engine, event, make_url
+from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from notes.domain.errors import NotesError
 from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Work, checked, translate_database_errors
+from notes.storage.compiled import StatementCache
 from notes.storage.deadlines import Deadlines
 from notes.storage.statements import Row, Statement
 
@@ -46,43 +46,6 @@ logger = logging.getLogger(__name__)
 # fsync, few enough that a failing batch stays cheap to retry one by one.
 MAX_WRITE_BATCH = 64
 MAX_READ_BATCH = 32
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class _CompiledForSqlite:
-    statement: Statement  # held so that its id() cannot be reused by another object
-    sql: str
-    parameter_names: tuple[str, ...]
-    # Values the statement carries itself (a literal 1 in VALUES, a `version + 1`).
-    fixed_values: dict[str, Any]
-    datetime_columns: tuple[int, ...]
-
-
-class SqliteStatementCache:
-    """SQL text, parameter order and datetime columns of each statement, made once."""
-
-    def __init__(self) -> None:
-        self._compiled: dict[int, _CompiledForSqlite] = {}
-
-    def compiled(self, statement: Statement, connection: Connection) -> _CompiledForSqlite:
-        entry = self._compiled.get(id(statement))
-        if entry is None or entry.statement is not statement:
-            compiled = statement.compile(dialect=connection.dialect)
-            assert isinstance(compiled, SQLCompiler)
-            datetime_columns = tuple(
-                index
-                for index, column in enumerate(statement.exported_columns)
-                if isinstance(column.type, DateTime)
-            )
-            entry = _CompiledForSqlite(
-                statement,
-                compiled.string,
-                tuple(compiled.positiontup or ()),
-                {k: v for k, v in compiled.params.items() if v is not None},
-                datetime_columns,
-            )
-            self._compiled[id(statement)] = entry
-        return entry
 
 
 def _sqlite_value(value: object) -> object:
@@ -112,7 +75,7 @@ class SqliteRunner:
 
     __slots__ = ("_cache", "connection")
 
-    def __init__(self, connection: Connection, cache: SqliteStatementCache) -> None:
+    def __init__(self, connection: Connection, cache: StatementCache) -> None:
         self.connection = connection
         self._cache = cache
 
@@ -140,11 +103,10 @@ class SqliteRunner:
         self._run_raw(statement, params)
 
     def _run_raw(self, statement: Statement, params: Mapping[str, Any]) -> tuple[Any, Any]:
-        entry = self._cache.compiled(statement, self.connection)
+        entry = self._cache.compiled(statement)
         raw = self.connection.connection.driver_connection
         assert raw is not None
-        given = {**entry.fixed_values, **params}
-        values = [_sqlite_value(given[name]) for name in entry.parameter_names]
+        values = [_sqlite_value(value) for value in entry.values(params)]
         return entry, raw.execute(entry.sql, values)
 
 
@@ -212,7 +174,7 @@ class _SqliteWorker(threading.Thread):
         self._observer = observer
 
     def run(self) -> None:
-        cache = SqliteStatementCache()
+        cache = StatementCache(self._engine.dialect)
         connection: Connection | None = None
         while True:
             first = self.jobs.get()
@@ -372,7 +334,8 @@ class SqliteBackend:
     async def read(self, work: Work[T]) -> T:
         return await self._submit(self._reader, work)
 
-    async def write(self, work: Work[T]) -> T:
+    async def write(self, work: Work[T], *, one_statement: bool = False) -> T:
+        # Group commit shares one transaction among queued writes, one statement or not.
         return await self._submit(self._writer, work)
 
     async def check_health(self) -> None:

@@ -46,7 +46,7 @@ class DatabaseNoteStore:
 
     async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord:
         work = partial(repository.insert_note, fields=fields, caller=caller)
-        return await self.backend.write(work)
+        return await self.backend.write(work, one_statement=True)
 
     async def get_note(self, note_id: int, *, caller: Caller) -> NoteRecord:
         work = partial(repository.get_note, note_id=note_id, caller=caller)

@@ -16,13 +16,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
-from sqlalchemy import Connection, insert
+from sqlalchemy import insert
 from yarl import URL
 
 from notes.app import create_app
 from notes.domain.errors import FieldProblem
 from notes.settings import Settings
 from notes.storage.models import notes_table
+from notes.storage.statements import StatementRunner
 from notes.storage.store import DatabaseNoteStore
 from notes.web.docs import swagger_ui_assets
 from notes.web.keys import NOTES
@@ -468,16 +469,11 @@ async def test_cursors_are_bound_to_the_deployment(
     await problem(await first.get("/notes", params={"limit": "1", "cursor": forged}), 422)
 
 
-def _connection(unit: Any) -> Any:
-    """The connection of a unit of work's argument (a Connection, or what wraps one)."""
-    return unit if isinstance(unit, Connection) else unit.connection
-
-
 async def test_the_largest_id_is_in_range(client: TestClient[Any, Any]) -> None:
     largest = 9223372036854775807
 
-    def plant(unit: Any) -> None:
-        _connection(unit).execute(
+    def plant(unit: StatementRunner) -> None:
+        unit.execute(
             insert(notes_table).values(
                 id=largest,
                 title="far",
@@ -489,7 +485,8 @@ async def test_the_largest_id_is_in_range(client: TestClient[Any, Any]) -> None:
                 version=1,
                 title_folded="far",
                 description_folded="",
-            )
+            ),
+            {},
         )
 
     store = client.app[NOTES]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from multidict import MultiDict
-from sqlalchemy import Connection, exc
+from sqlalchemy import Connection, exc, func, select
 
 from notes.domain.conditions import ANY, IfMatch
 from notes.domain.errors import DatabaseUnavailable, NoteNotFound, PreconditionFailed
@@ -28,6 +28,7 @@ from notes.storage import repository
 from notes.storage.backend import Backend, translate_database_errors
 from notes.storage.migrations import upgrade_database
 from notes.storage.sqlite import SqliteBackend
+from notes.storage.statements import StatementRunner
 from notes.storage.store import open_backend
 from tests.unit.test_listing import encode_cursor, parse_list_query
 
@@ -545,8 +546,8 @@ def _sleep_on_sqlite(_unit: Any) -> None:
     time.sleep(0.6)
 
 
-def _sleep_on_postgres(unit: Any) -> None:
-    _connection(unit).exec_driver_sql("SELECT pg_sleep(0.6)")
+def _sleep_on_postgres(unit: StatementRunner) -> None:
+    unit.fetch(select(func.pg_sleep(0.6)), {})
 
 
 async def test_database_timeout(database_url: str, backend: str) -> None:

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import Connection, create_engine, select
 
 from notes.storage import repository
+from notes.storage.compiled import StatementCache
 from notes.storage.migrations import upgrade_database
 from notes.storage.models import NoteRow
-from notes.storage.sqlite import SqliteRunner, SqliteStatementCache
+from notes.storage.sqlite import SqliteRunner
 from notes.storage.statements import SqlAlchemyRunner
 
 
@@ -34,14 +35,14 @@ def connection(database_file: Path) -> Iterator[Connection]:
 
 
 def test_each_statement_is_compiled_once(connection: Connection) -> None:
-    cache = SqliteStatementCache()
-    first = cache.compiled(repository.SELECT_BY_ID, connection)
-    assert cache.compiled(repository.SELECT_BY_ID, connection) is first
-    other = cache.compiled(repository.INSERT_NOTE, connection)
+    cache = StatementCache(connection.dialect)
+    first = cache.compiled(repository.SELECT_BY_ID)
+    assert cache.compiled(repository.SELECT_BY_ID) is first
+    other = cache.compiled(repository.INSERT_NOTE)
     assert other is not first
     assert other.statement is repository.INSERT_NOTE
-    assert cache.compiled(repository.INSERT_NOTE, connection) is other
-    assert cache.compiled(repository.SELECT_BY_ID, connection) is first
+    assert cache.compiled(repository.INSERT_NOTE) is other
+    assert cache.compiled(repository.SELECT_BY_ID) is first
 
 
 @pytest.mark.parametrize(
@@ -54,7 +55,7 @@ def test_each_statement_is_compiled_once(connection: Connection) -> None:
 def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
     connection: Connection, database_file: Path, created_at: datetime, stored: str
 ) -> None:
-    runner = SqliteRunner(connection, SqliteStatementCache())
+    runner = SqliteRunner(connection, StatementCache(connection.dialect))
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():
         note = repository.insert_note(
@@ -71,7 +72,7 @@ def test_the_fast_path_stores_datetimes_as_sqlalchemy_does(
 def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) -> None:
     created_at = datetime(2017, 8, 23, 13, 45, 7, 120)
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
-    fast = SqliteRunner(connection, SqliteStatementCache())
+    fast = SqliteRunner(connection, StatementCache(connection.dialect))
     plain = SqlAlchemyRunner(connection)
     with connection.begin():
         note = repository.insert_note(
@@ -90,7 +91,7 @@ def test_rows_as_stored_and_how_to_read_their_datetimes(connection: Connection) 
 
 
 def test_insert_answers_the_new_rows_key(connection: Connection) -> None:
-    fast = SqliteRunner(connection, SqliteStatementCache())
+    fast = SqliteRunner(connection, StatementCache(connection.dialect))
     plain = SqlAlchemyRunner(connection)
     fields = {"title": "t", "description": "", "created_by": "me", "priority": 0}
     with connection.begin():

@@ -1,0 +1,54 @@
+"""Statements compiled once and run on an asyncpg connection, from synchronous work.
+
+The repository's units of work are synchronous (one body of logic for both backends).
+On PostgreSQL they run in a greenlet (SQLAlchemy's ``greenlet_spawn``), and each
+statement is awaited on the asyncpg connection through ``await_only``: asyncpg's own
+prepared-statement cache, rows as asyncpg returns them, none of SQLAlchemy's
+execution and result layer per statement (benchmarks/README.md, "PostgreSQL").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.util import await_only
+
+from notes.domain.timestamps import already_datetime
+from notes.storage.compiled import StatementCache
+from notes.storage.statements import Row, Statement
+
+
+class AsyncpgRunner:
+    """A ``StatementRunner`` on one asyncpg connection."""
+
+    __slots__ = ("_cache", "connection")
+
+    def __init__(self, connection: asyncpg.Connection, cache: StatementCache) -> None:
+        self.connection = connection
+        self._cache = cache
+
+    def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        entry = self._cache.compiled(statement)
+        rows: list[Row] = await_only(self.connection.fetch(entry.sql, *entry.values(params)))
+        return rows
+
+    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        return self.fetch(statement, params)  # asyncpg's rows hold datetimes already
+
+    @property
+    def read_datetime(self) -> Callable[[Any], datetime]:
+        return already_datetime
+
+    def insert(self, statement: Statement, params: Mapping[str, Any]) -> int:
+        assert isinstance(statement, Insert)
+        entry = self._cache.compiled_returning_key(statement)
+        key: int = await_only(self.connection.fetchval(entry.sql, *entry.values(params)))
+        return key
+
+    def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        entry = self._cache.compiled(statement)
+        await_only(self.connection.execute(entry.sql, *entry.values(params)))
