@@ -29,8 +29,13 @@ class ConnectionSet:
     """Up to ``size + overflow`` connections; those beyond ``size`` are closed when
     nobody waits for them. Waiters are served in the order they came."""
 
-    def __init__(self, dsn: str, *, size: int, overflow: int, connect_timeout: float) -> None:
-        self._dsn = dsn
+    def __init__(
+        self, connect_arguments: dict[str, Any], *, size: int, overflow: int, connect_timeout: float
+    ) -> None:
+        self._connect_arguments = {
+            "statement_cache_size": STATEMENT_CACHE_SIZE,
+            **connect_arguments,
+        }
         self._size = size
         self._limit = size + overflow
         self._connect_timeout = connect_timeout
@@ -71,10 +76,17 @@ class ConnectionSet:
             connection = await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
-                # Handed a connection in the same turn as the cancellation: pass it on.
-                self.release(waiter.result())
+                # Handed a connection, or room for one, in the same turn as the
+                # cancellation: pass it on.
+                handed = waiter.result()
+                if handed is None:
+                    self._pass_room_on()
+                else:
+                    self.release(handed)
             else:
-                self._waiters.remove(waiter)
+                # Still queued, unless a release already passed it over as done.
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
             raise
         # None: a connection was closed, so there is room to open one.
         return connection if connection is not None else await self._connect()
@@ -83,9 +95,7 @@ class ConnectionSet:
         self._open += 1
         try:
             connection: asyncpg.Connection = await asyncpg.connect(
-                self._dsn,
-                timeout=self._connect_timeout,
-                statement_cache_size=STATEMENT_CACHE_SIZE,
+                **self._connect_arguments, timeout=self._connect_timeout
             )
         except BaseException:
             self._open -= 1

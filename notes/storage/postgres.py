@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import make_url
@@ -25,7 +25,7 @@ from notes.storage import repository
 from notes.storage.asyncpg_runner import AsyncpgRunner
 from notes.storage.backend import Work, checked
 from notes.storage.compiled import StatementCache
-from notes.storage.connections import ConnectionSet
+from notes.storage.connections import STATEMENT_CACHE_SIZE, ConnectionSet
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -48,9 +48,21 @@ def _unavailable(error: BaseException) -> bool:
     return isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_CLASSES
 
 
-def asyncpg_dsn(database_url: str) -> str:
-    """The URL as asyncpg takes it: libpq's scheme, without SQLAlchemy's driver name."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+# SQLAlchemy's asyncpg dialect takes these in the URL for itself, not for asyncpg.
+_DIALECT_ONLY = ("prepared_statement_name_func", "async_creator_fn")
+
+
+def connect_arguments(database_url: str) -> dict[str, Any]:
+    """``asyncpg.connect``'s keyword arguments for a SQLAlchemy URL, read the way
+    SQLAlchemy's asyncpg dialect reads it (host, port, query arguments such as ``ssl``),
+    so that every URL that worked before works the same."""
+    _, arguments = asyncpg_dialect().create_connect_args(make_url(database_url))  # type: ignore[no-untyped-call]
+    for name in _DIALECT_ONLY:
+        arguments.pop(name, None)
+    arguments["statement_cache_size"] = arguments.pop(
+        "prepared_statement_cache_size", STATEMENT_CACHE_SIZE
+    )
+    return dict(arguments)
 
 
 class PostgresBackend:
@@ -59,7 +71,7 @@ class PostgresBackend:
     def __init__(self, settings: Settings, observer: DatabaseObserver | None = None) -> None:
         self._timeout = settings.database_timeout
         self._connections = ConnectionSet(
-            asyncpg_dsn(settings.database_url),
+            connect_arguments(settings.database_url),
             size=settings.pool_size,
             overflow=settings.pool_max_overflow,
             connect_timeout=settings.database_timeout,

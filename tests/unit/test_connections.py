@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from notes.storage.connections import ConnectionSet
-from notes.storage.postgres import asyncpg_dsn
+from notes.storage.postgres import connect_arguments
 from tests.conftest import _skip_or_fail_without_postgres
 from tests.databases import PostgresDatabases
 
@@ -17,21 +18,27 @@ Factory = Callable[..., ConnectionSet]
 
 
 @pytest.fixture
-def postgres_dsn(postgres_databases: PostgresDatabases | None) -> Iterator[str]:
+def postgres_connect_arguments(
+    postgres_databases: PostgresDatabases | None,
+) -> Iterator[dict[str, Any]]:
     if postgres_databases is None:
         _skip_or_fail_without_postgres()
     assert postgres_databases is not None
     name = postgres_databases.create_copy()
-    yield asyncpg_dsn(postgres_databases.url_for(name))
+    yield connect_arguments(postgres_databases.url_for(name))
     postgres_databases.drop(name)
 
 
 @pytest.fixture
-async def connection_sets(postgres_dsn: str) -> AsyncIterator[Factory]:
+async def connection_sets(postgres_connect_arguments: dict[str, Any]) -> AsyncIterator[Factory]:
     made: list[ConnectionSet] = []
 
     def make(size: int = 1, overflow: int = 0) -> ConnectionSet:
-        made.append(ConnectionSet(postgres_dsn, size=size, overflow=overflow, connect_timeout=5))
+        made.append(
+            ConnectionSet(
+                postgres_connect_arguments, size=size, overflow=overflow, connect_timeout=5
+            )
+        )
         return made[-1]
 
     yield make
@@ -75,6 +82,26 @@ async def test_a_broken_connection_is_closed_and_the_next_waiter_opens_one(
     assert await fresh.fetchval("SELECT 1") == 1
     connections.release(fresh)
     assert connections.open == 1
+
+
+@pytest.mark.parametrize("broken", [False, True])
+async def test_a_waiter_cancelled_as_it_is_served_passes_its_turn_on(
+    connection_sets: Factory, broken: bool
+) -> None:
+    # Served a connection (or, after a broken one, room to open one) and cancelled in
+    # the same turn: the next waiter must not wait forever.
+    connections = connection_sets(size=1)
+    held = await connections.acquire()
+    first = asyncio.create_task(connections.acquire())
+    second = asyncio.create_task(connections.acquire())
+    await asyncio.sleep(0)
+    connections.release(held, broken=broken)
+    first.cancel()
+    served = await asyncio.wait_for(second, 5)
+    assert first.cancelled()
+    assert await served.fetchval("SELECT 1") == 1
+    connections.release(served)
+    assert (connections.open, connections.lent, connections.waiting) == (1, 0, 0)
 
 
 async def test_overflow_connections_close_when_nobody_waits(connection_sets: Factory) -> None:
