@@ -1,8 +1,8 @@
 """Data access: every query of the service, as Core statements on an explicit connection.
 
 The functions are synchronous on purpose. The database layer runs them either on
-SQLite's own thread (one hop per request) or through the async engine's ``run_sync``
-(asyncpg, no blocking): one body of logic for both backends. Each statement is built
+SQLite's own thread (one hop per request) or in a greenlet whose statements are awaited
+on asyncpg (no blocking): one body of logic for both backends. Each statement is built
 once with named parameters (``statements`` says why).
 
 A unit of work that fails with a domain error (404, 412) does so before it writes

@@ -3,8 +3,9 @@
 Every query is a SQLAlchemy Core statement whose values are ``bindparam``s, so one
 statement object serves every request. The repository hands statements and their
 parameters to a ``StatementRunner``; each backend gives it the fastest runner it has.
-``SqlAlchemyRunner`` is the plain one, through SQLAlchemy's execution and result
-layer; SQLite has one of its own (``sqlite.SqliteRunner``).
+SQLite and PostgreSQL each have one on the driver's own connection
+(``sqlite.SqliteRunner``, ``asyncpg_runner.AsyncpgRunner``); ``SqlAlchemyRunner``, through
+SQLAlchemy's own execution and result layer, is the reference the tests hold them to.
 """
 
 from __future__ import annotations
