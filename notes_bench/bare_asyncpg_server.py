@@ -21,7 +21,7 @@ import asyncpg
 import orjson
 from aiohttp import web
 
-from notes_bench.bare_server import BODY, new_event_loop
+from notes_bench.bare_server import BODY, serve
 
 POOL_SIZE = 10
 _COLUMNS = "id, title, description, created_at, created_by, priority, updated_at"
@@ -108,14 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args(argv)
-    web.run_app(
-        create_app(args.database_url),
-        host=args.host,
-        port=args.port,
-        access_log=None,
-        print=None,
-        loop=new_event_loop(),
-    )
+    serve(create_app(args.database_url), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

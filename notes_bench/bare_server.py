@@ -41,14 +41,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)
-    web.run_app(
-        create_app(),
-        host=args.host,
-        port=args.port,
-        access_log=None,
-        print=None,
-        loop=new_event_loop(),
-    )
+    serve(create_app(), host=args.host, port=args.port)
+
+
+def serve(app: web.Application, *, host: str, port: int) -> None:
+    """Run a floor: uvloop, no access log, no banner."""
+    web.run_app(app, host=host, port=port, access_log=None, print=None, loop=new_event_loop())
 
 
 if __name__ == "__main__":

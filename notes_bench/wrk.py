@@ -248,9 +248,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv, namespace=WrkOptions())
-    if shutil.which("wrk") is None:
-        print("notes-bench wrk: wrk is not installed (apt-get install wrk)", file=sys.stderr)
-        return 2
     if min(options.seed, options.rounds, options.duration, options.connections) < 1:
         parser.error("--seed, --rounds, --duration and --connections must be >= 1")
     if options.url is not None and options.database_url is not None:
@@ -263,6 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "postgresql"
     ):
         parser.error(f"--floor {options.floor} needs a PostgreSQL --database-url")
+    if shutil.which("wrk") is None:
+        print("notes-bench wrk: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+        return 2
     measured: dict[str, list[WrkRun]] = {}
     load_before = load_average()
     try:

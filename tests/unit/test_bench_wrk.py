@@ -7,6 +7,7 @@ import json
 import pytest
 
 from notes_bench import wrk
+from notes_bench.floors import default_floor
 from notes_bench.wrk import FLOOR, WrkRun, lua_script, read_report, shares_of_floor
 
 # What wrk_report.lua writes (one line), for a run with errors of every kind.
@@ -37,14 +38,44 @@ def test_every_script_ends_with_the_report_hook() -> None:
     assert 'os.getenv("NOTES_BENCH_WRK_REPORT")' in script
 
 
-def _run(rps: float) -> WrkRun:
-    return WrkRun(requests=int(rps), seconds=1.0, status_errors=0, socket_errors=0, latency_ms={})
+def _run(rps: float, p99: float | None = None) -> WrkRun:
+    latency = {} if p99 is None else {"p99": p99}
+    return WrkRun(
+        requests=int(rps), seconds=1.0, status_errors=0, socket_errors=0, latency_ms=latency
+    )
 
 
 def test_shares_pair_each_round_with_its_own_floor_figure() -> None:
     measured = {FLOOR: [_run(1000), _run(2000), _run(0)], "read": [_run(400), _run(600), _run(5)]}
     assert shares_of_floor(measured, "read") == [0.4, 0.3]
     assert shares_of_floor(measured, FLOOR) == [1.0, 1.0]
+
+
+def test_with_a_floor_that_serves_notes_each_operation_is_a_share_of_the_floor_s_same() -> None:
+    # The asyncpg floor (issue 12): ours, and a variant of ours, over the floor's run
+    # of the same request; the fixed answer stays the reference of anything else.
+    measured = {
+        FLOOR: [_run(10_000, p99=1.0)],
+        "GET /notes/{id}": [_run(900, p99=6.0)],
+        "GET /notes/{id} (variant)": [_run(450, p99=12.0)],
+        "GET /notes/{id} (floor)": [_run(1000, p99=4.0)],
+        "POST /notes": [_run(800, p99=2.0)],
+    }
+    assert shares_of_floor(measured, "GET /notes/{id}") == [0.9]
+    assert shares_of_floor(measured, "GET /notes/{id} (variant)") == [0.45]
+    assert shares_of_floor(measured, "GET /notes/{id} (floor)") == [0.1]
+    assert shares_of_floor(measured, "POST /notes") == [0.08]
+    assert wrk.p99_over_floor(measured, "GET /notes/{id}") == 1.5
+    assert wrk.p99_over_floor(measured, "GET /notes/{id} (variant)") == 3.0
+    assert wrk.p99_over_floor(measured, "POST /notes") == 2.0
+
+
+def test_the_floor_follows_the_database() -> None:
+    assert default_floor(None) == "aiohttp"
+    assert default_floor("sqlite+aiosqlite:///notes.db") == "aiohttp"
+    assert default_floor("postgresql+asyncpg://postgres@127.0.0.1/test") == "asyncpg"
+    with pytest.raises(SystemExit):
+        wrk.main(["--floor", "asyncpg", "--database-url", "sqlite+aiosqlite:///x.db"])
 
 
 def test_a_variant_is_settings_in_the_environment_and_arguments_after_ours() -> None:
