@@ -6,6 +6,7 @@ and against any other implementation of the contract (conformance mode).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -18,6 +19,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 import requests
+
+from notes_conformance.recording import mark, record
 
 JsonObject = dict[str, Any]
 
@@ -49,8 +52,9 @@ LEAK_MARKERS = (
 
 
 def unique(prefix: str = "api") -> str:
-    """A string no other test (or other run against the same server) will produce."""
-    return f"{prefix}-{uuid.uuid4().hex}"
+    """A string no other test (or other run against the same server) will produce; it
+    starts with the run's mark, so that the clean-up finds the notes it names."""
+    return f"{mark()}{prefix}-{uuid.uuid4().hex[:20]}"
 
 
 def tls_verify() -> str | bool:
@@ -74,7 +78,9 @@ class Api:
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("allow_redirects", False)
         kwargs.setdefault("verify", tls_verify())
-        return self.session.request(method, self.url(path), **kwargs)
+        response = self.session.request(method, self.url(path), **kwargs)
+        record(response)
+        return response
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)
@@ -241,4 +247,6 @@ def create_many(api: Api, payloads: list[JsonObject], *, workers: int = 8) -> li
             return Api(api.base_url, session).create(payload)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(create, payloads))
+        # Each call in a copy of this context: the run's recorder sees the notes made.
+        futures = [pool.submit(contextvars.copy_context().run, create, p) for p in payloads]
+        return [future.result() for future in futures]

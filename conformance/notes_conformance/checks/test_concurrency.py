@@ -6,7 +6,7 @@ import asyncio
 
 import aiohttp
 
-from tests.api.support import Api, assert_note_shape, note_payload
+from notes_conformance.checks.support import Api, assert_note_shape, note_payload
 
 
 async def test_200_concurrent_posts_are_all_created_with_distinct_ids(api: Api, owner: str) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.api.support import (
+from notes_conformance.checks.support import (
     INT32_MAX,
     INT32_MIN,
     NOTE_KEYS,

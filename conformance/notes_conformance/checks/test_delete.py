@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.support import Api, assert_problem, note_payload
+from notes_conformance.checks.support import Api, assert_problem, note_payload
 
 
 def test_delete_is_204_without_a_body_and_the_note_is_gone(api: Api, owner: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.support import Api, assert_problem, note_payload
+from notes_conformance.checks.support import Api, assert_problem, note_payload
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.api.support import (
+from notes_conformance.checks.support import (
     INT32_MAX,
     INT32_MIN,
     SORT_KEYS,

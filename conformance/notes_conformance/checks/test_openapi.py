@@ -11,7 +11,14 @@ import pytest
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
 from openapi_spec_validator import validate
 
-from tests.api.support import INT32_MAX, INT32_MIN, NOTE_KEYS, Api, JsonObject, unique
+from notes_conformance.checks.support import (
+    INT32_MAX,
+    INT32_MIN,
+    NOTE_KEYS,
+    Api,
+    JsonObject,
+    unique,
+)
 
 ITEM_PATH = re.compile(r"^/notes/\{([^}]+)\}$")
 ERRORS_BY_OPERATION: dict[tuple[str, str], set[str]] = {

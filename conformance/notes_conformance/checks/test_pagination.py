@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
-from tests.api.support import (
+from notes_conformance.checks.support import (
     Api,
     JsonObject,
     assert_problem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.support import Api, assert_note_response, assert_problem, note_payload
+from notes_conformance.checks.support import Api, assert_note_response, assert_problem, note_payload
 
 BAD_IDS = ["abc", "-1", "0", "99999999999999999999", "1.5", "1e3", "0x10", "%20", "one"]
 # Positive integers past every integer column a backend may use: still just "not found".

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.api.support import (
+from notes_conformance.checks.support import (
     INT32_MAX,
     INT32_MIN,
     Api,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.support import (
+from notes_conformance.checks.support import (
     MIB,
     Api,
     allowed_methods,

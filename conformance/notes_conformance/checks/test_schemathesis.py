@@ -23,7 +23,8 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-from tests.api.support import tls_verify
+from notes_conformance.checks.support import tls_verify
+from notes_conformance.fuzzing import mark_created_by, record_call
 
 SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
 MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100")) * SCALE
@@ -69,6 +70,7 @@ def api_schema(shared_base_url: str) -> BaseSchema:
     )
     loaded = schemathesis.openapi.from_url(f"{shared_base_url}/openapi.json", config=config)
     loaded.hook(map_case)
+    loaded.hook("after_call")(record_call)
     return loaded
 
 
@@ -77,11 +79,13 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
 
     A cursor is valid only if the server gave it out; no schema can describe that set, and the
     contract makes any other (forged) cursor a 422. Negative cases keep whatever they carry.
+    A positive case's `created_by` carries the run's mark (the clean-up's handle).
     """
     del context
     meta = case.meta
     if meta is not None and meta.generation.mode == GenerationMode.POSITIVE and case.query:
         case.query.pop("cursor", None)
+    mark_created_by(case)
     return case
 
 

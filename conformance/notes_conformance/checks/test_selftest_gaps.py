@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.support import Api, assert_note_response, note_payload
+from notes_conformance.checks.support import Api, assert_note_response, note_payload
 
 
 @pytest.mark.rule("RES-5")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.support import assert_problem, note_payload, unique
-from tests.api.tokens import Users, bearer
+from notes_conformance.checks.support import assert_problem, note_payload, unique
+from notes_conformance.checks.tokens import Users, bearer
 
 UNKNOWN = "notes_" + "A" * 43
 

@@ -11,8 +11,14 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.api.support import Api, JsonObject, assert_note_response, assert_problem, unique
-from tests.api.tokens import Users
+from notes_conformance.checks.support import (
+    Api,
+    JsonObject,
+    assert_note_response,
+    assert_problem,
+    unique,
+)
+from notes_conformance.checks.tokens import Users
 
 WRITES = ("PUT", "PATCH", "DELETE")
 

@@ -18,14 +18,15 @@ import pytest
 import schemathesis
 from schemathesis import BaseSchema, Case, GenerationMode, HookContext
 
-from tests.api.test_schemathesis import (
+from notes_conformance.checks.test_schemathesis import (
     MAX_EXAMPLES,
     POSITIVE_STATUSES,
     STEPS,
     _node_id_compatibility,
     bounded,
 )
-from tests.api.tokens import Users
+from notes_conformance.checks.tokens import Users
+from notes_conformance.fuzzing import record_call
 
 __all__ = ["_node_id_compatibility"]  # an autouse fixture, needed here too
 EXAMPLES = max(MAX_EXAMPLES // 2, 10)
@@ -72,6 +73,7 @@ def token_schema(v11_users: Users, owner_name: str) -> BaseSchema:
         return case
 
     loaded.hook("map_case")(as_the_owner)
+    loaded.hook("after_call")(record_call)
     return loaded
 
 
