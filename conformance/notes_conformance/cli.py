@@ -60,7 +60,9 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="leave out the schema fuzzing")
     parser.add_argument("-v", "--verbose", action="store_true", help="pytest's line per check")
-    own, _, extra = list(argv).partition("--") if "--" in argv else (list(argv), None, [])
+    given = list(argv)
+    split = given.index("--") if "--" in given else len(given)
+    own, extra = given[:split], given[split + 1 :]
     arguments = parser.parse_args(own)
     arguments.pytest_args = extra
     if not arguments.rules and not arguments.url:

@@ -18,8 +18,10 @@ def mark_created_by(case: Case[Any]) -> None:
     meta = case.meta
     if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
         return
-    if isinstance(case.body, dict) and isinstance(case.body.get("created_by"), str):
-        case.body["created_by"] = (mark() + case.body["created_by"])[:CREATED_BY_MAX]
+    if isinstance(case.body, dict):
+        created_by = case.body.get("created_by")
+        if isinstance(created_by, str):
+            case.body["created_by"] = (mark() + created_by)[:CREATED_BY_MAX]
 
 
 def record_call(context: HookContext, case: Case[Any], response: Response) -> None:

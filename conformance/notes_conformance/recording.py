@@ -26,6 +26,10 @@ TRIM = 600
 MARK = "nc-"
 
 
+def _text(value: str | bytes) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def trim(text: str, limit: int = TRIM) -> str:
     return (
         text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
@@ -60,7 +64,7 @@ class Exchange:
             method=request.method or "",
             url=request.url or "",
             request_headers={
-                name: ("Bearer ..." if name.lower() == "authorization" else value)
+                name: ("Bearer ..." if name.lower() == "authorization" else _text(value))
                 for name, value in request.headers.items()
             },
             request_body=trim(str(sent)),
@@ -132,7 +136,10 @@ def record_exchange(
     recorder = _recorder.get()
     if recorder is not None:
         exchange = Exchange.build(request, status, reason, headers, content)
-        recorder.note(_check.get(), exchange, request.headers.get("Authorization"))
+        authorization = request.headers.get("Authorization")
+        recorder.note(
+            _check.get(), exchange, None if authorization is None else _text(authorization)
+        )
 
 
 def record(response: requests.Response) -> None:
