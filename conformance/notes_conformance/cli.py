@@ -77,6 +77,8 @@ def pytest_arguments(arguments: argparse.Namespace) -> list[str]:
         # Settings of the user's folder (a pytest.ini, a pyproject.toml) are not the kit's.
         "-c", os.devnull,
         "--rootdir", str(Path(__file__).parent),
+        # No conftest.py above the installed checks (a checkout's own) takes part.
+        "--confcutdir", str(Path(__file__).parent),
         "-o", "asyncio_mode=auto",
         "-o", "asyncio_default_fixture_loop_scope=function",
         "--pyargs", CHECKS,

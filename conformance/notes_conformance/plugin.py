@@ -159,10 +159,11 @@ def foreign_base_url(pytestconfig: pytest.Config) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def shared_base_url(foreign_base_url: str | None) -> str:
-    """The server every check talks to."""
+def shared_base_url(pytestconfig: pytest.Config, foreign_base_url: str | None) -> str:
+    """The server every check talks to; its newest note id is noted for the clean-up."""
     if foreign_base_url is None:
         pytest.fail(f"no server under test: give --base-url URL (env {BASE_URL_ENV})")
+    pytestconfig.stash[recorder_key].newest_before = cleanup.newest_id(foreign_base_url)
     return foreign_base_url
 
 
@@ -177,7 +178,12 @@ def _delete_created_notes(pytestconfig: pytest.Config, keep_data: bool) -> Itera
     """At the end of the run (also after Ctrl-C), the notes it created are deleted."""
     yield
     if not keep_data:
-        cleanup.delete_created(pytestconfig.stash[recorder_key])
+        recorder = pytestconfig.stash[recorder_key]
+        target = pytestconfig.getoption("base_url", default=None) or os.environ.get(BASE_URL_ENV)
+        if target:
+            with contextlib.suppress(requests.RequestException, ValueError):
+                cleanup.sweep_marked(target.strip().rstrip("/"), recorder)
+        cleanup.delete_created(recorder)
 
 
 @pytest.fixture

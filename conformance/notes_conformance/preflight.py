@@ -9,7 +9,7 @@ import re
 
 import requests
 
-from notes_conformance.checks.support import tls_verify
+from notes_conformance.tls import tls_verify
 
 TIMEOUT = 10.0
 # The collection and one item path; the contract does not name the item's parameter.

@@ -96,6 +96,8 @@ class Recorder:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     last: dict[str, Exchange] = field(default_factory=dict)
     created: dict[str, CreatedNote] = field(default_factory=dict)
+    # The newest note id on the target before the run wrote (None: not known).
+    newest_before: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

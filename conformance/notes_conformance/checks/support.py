@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ from urllib.parse import urljoin
 import requests
 
 from notes_conformance.recording import mark, record
+from notes_conformance.tls import tls_verify
 
 JsonObject = dict[str, Any]
 
@@ -55,13 +55,6 @@ def unique(prefix: str = "api") -> str:
     """A string no other test (or other run against the same server) will produce; it
     starts with the run's mark, so that the clean-up finds the notes it names."""
     return f"{mark()}{prefix}-{uuid.uuid4().hex[:20]}"
-
-
-def tls_verify() -> str | bool:
-    """What a server's certificate is checked against: REQUESTS_CA_BUNDLE when set (a
-    TLS proxy with a certificate of its own, `tox -e proxy`), read here because the
-    sessions ignore the environment (trust_env = False keeps a developer's proxy out)."""
-    return os.environ.get("REQUESTS_CA_BUNDLE") or True
 
 
 @dataclass
