@@ -132,8 +132,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+# The check's id as it started: schemathesis renames a running test per operation.
+_check_key = pytest.StashKey[str]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    item.stash[_check_key] = item.nodeid
     with running(item.nodeid):
         return (yield)
 
@@ -143,8 +148,9 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
+    check = item.stash.get(_check_key, item.nodeid)
     item.config.stash[outcomes_key].add(
-        item, rules_of(item), report, item.config.stash[recorder_key].last.get(item.nodeid)
+        item, rules_of(item), report, item.config.stash[recorder_key].last.get(check)
     )
     return report
 

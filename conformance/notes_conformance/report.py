@@ -162,6 +162,12 @@ def markdown(summary: Summary, rules: Mapping[str, Rule]) -> str:
             f"| {result.rule.id} | {result.rule.version} | {verdict} | "
             f"{_checks_column(result)} | {_cell(_why(result))} |"
         )
+    if summary.unruled:
+        failing = sum(1 for check in summary.unruled if check.verdict is Verdict.FAILED)
+        out.append(
+            f"| (no rule) | | {'**FAIL**' if failing else 'pass'} | "
+            f"{len(summary.unruled) - failing}/{len(summary.unruled)} | checks that cite no rule |"
+        )
     blocks = failure_blocks(summary)
     if blocks:
         out += ["", "## Failures"]

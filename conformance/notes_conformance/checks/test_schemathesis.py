@@ -23,8 +23,8 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-from notes_conformance.checks.support import tls_verify
 from notes_conformance.fuzzing import mark_created_by, record_call
+from notes_conformance.tls import tls_verify
 
 SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
 MAX_EXAMPLES = int(os.environ.get("NOTES_SCHEMATHESIS_EXAMPLES", "100")) * SCALE
