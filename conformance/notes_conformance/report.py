@@ -220,9 +220,9 @@ def write_junit(path: Path, summary: Summary, rules: Mapping[str, Rule]) -> None
                 properties, "property", name="check", value=f"{check.nodeid}: {check.verdict.value}"
             )
     for check in summary.unruled:
-        case = ElementTree.SubElement(
-            suite, "testcase", classname="contract.none", name=check.nodeid
-        )
+        module, _, name = check.nodeid.rpartition("::")
+        classname = "notes_conformance." + module.removesuffix(".py").replace("/", ".")
+        case = ElementTree.SubElement(suite, "testcase", classname=classname, name=name)
         if check.verdict is Verdict.FAILED:
             ElementTree.SubElement(case, "failure", message=check.reason[:200]).text = check.reason
         elif check.verdict is Verdict.SKIPPED:

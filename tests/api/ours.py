@@ -20,12 +20,24 @@ from notes.settings import Settings
 from notes_conformance.checks.tokens import Users, client, given_users
 from tests.api.server import ServerThread
 from tests.api.token_server import fresh_database_url, token_mode_server
-from tests.conftest import database_url, make_database_url, postgres_databases, tested_postgres
+from tests.conftest import (
+    _no_settings_from_the_callers_environment,
+    database_url,
+    make_database_url,
+    postgres_databases,
+    tested_postgres,
+)
 from tests.databases import PostgresDatabases
 
-# The database fixtures, for the checks outside tests/ (tests/conftest.py's own serve
-# the tests inside it).
-__all__ = ["database_url", "make_database_url", "postgres_databases", "tested_postgres"]
+# tests/conftest.py's fixtures, for the checks outside tests/ (its own serve the tests
+# inside it): the databases, and no NOTES_* setting of the caller's in a test's Settings.
+__all__ = [
+    "_no_settings_from_the_callers_environment",
+    "database_url",
+    "make_database_url",
+    "postgres_databases",
+    "tested_postgres",
+]
 
 
 def _settings(database_url: str) -> Settings:
