@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Generator, Iterator
 
 import pytest
@@ -95,6 +96,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[outcomes_key] = Outcomes()
     stack = contextlib.ExitStack()
     stack.enter_context(recording(recorder))
+    if config.getoption("hypothesis_profile", None) == HYPOTHESIS_PROFILE:
+        # Hypothesis caches its own files under ./.hypothesis even with no example
+        # database: a run of the kit leaves nothing in the user's folder.
+        import hypothesis.configuration
+
+        home = stack.enter_context(tempfile.TemporaryDirectory(prefix="notes-conformance-"))
+        hypothesis.configuration.set_hypothesis_home_dir(home)
+        stack.callback(hypothesis.configuration.set_hypothesis_home_dir, None)
     config.stash[_recording_key] = stack
 
 
