@@ -25,7 +25,6 @@ from sqlalchemy import make_url
 
 from notes.app import create_app
 from notes.settings import ENV_PREFIX, Settings
-from tests.api.tokens import add_token_options
 from tests.databases import PostgresDatabases, postgres_admin_url
 from tests.hypothesis_profiles import register_profiles
 
@@ -41,17 +40,6 @@ register_profiles()
 def _postgres_url() -> str | None:
     url = os.environ.get(TEST_DATABASE_URL_ENV, "").strip()
     return url if url.startswith("postgresql") else None
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    # Here, at the root, so that `pytest --base-url URL` works from the repository root
-    # too; tests/api/conftest.py skips its own registration then.
-    parser.addoption(
-        "--base-url",
-        default=None,
-        help="run tests/api against this server instead of our own (env: NOTES_BASE_URL)",
-    )
-    add_token_options(parser)  # the v1.1 rules' users: --token A --token B
 
 
 def postgres_is_under_test() -> bool:

@@ -1,20 +1,18 @@
 """How the conformance kit is run: the one place that knows its command line.
 
-Two kits are known. On main it is tests/api in conformance mode, `python -m
-tests.conformance --base-url URL` from the repository's root, which selects tests by
-file (`TESTS_BY_PREFIX`) and skips those that need an empty database. Once the kit
-is its own distribution (`notes-conformance URL`, branch `kit`), that command is
-used whenever it is installed: `--exclusive` (the proxy's server is ours, so the
-checks that need an empty database run too), `--rule` for each rule broken, and
-`--quick` in place of leaving the fuzzing out. Either way the exit status is 0 when
-every required check passed, and the JUnit report names what failed.
+The kit is `notes-conformance URL` (conformance/notes_conformance), run here as
+`python -m notes_conformance URL --exclusive` (the proxy's server is ours and new, so the
+checks that need an empty database run too), its verdict read from its JUnit report (one
+test case per rule). A violation is judged by the checks of the files that check its
+part of the contract (`TESTS_BY_PREFIX`, a `-k` selection); once every check cites its
+rules, `--rule ID` for each rule broken is the finer selection. The exit status is 0
+when every selected check passed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
 import re
 import signal
@@ -28,12 +26,9 @@ from pathlib import Path
 from notes.process import service_environment
 
 ROOT = Path(__file__).resolve().parents[2]
-KIT = "tests/api"
+CHECKS = ROOT / "conformance" / "notes_conformance" / "checks"
 RULE_ID = re.compile(r"([A-Z]+-[0-9]+)\b")
-# The schema-driven fuzzing: 20 of the kit's 25 seconds on an idle machine.
-FUZZING = f"{KIT}/test_schemathesis.py"
-# Where today's kit checks each part of the contract. The kit's next version tags every
-# test with the rule ids it checks; then the rule ids themselves are the selection.
+# Where the kit checks each part of the contract (checks/test_<name>.py).
 TESTS_BY_PREFIX: dict[str, tuple[str, ...]] = {
     "RES": ("create", "read", "replace", "patch", "listing", "errors", "selftest_gaps"),
     "VAL": ("create", "replace", "patch", "errors", "openapi"),
@@ -52,18 +47,9 @@ KIT_TIMEOUT = 900.0
 
 
 def selection_for(rules: Sequence[str]) -> list[str]:
-    """The kit's test files that check `rules` (by their prefix)."""
+    """The kit's check modules that check `rules` (by their prefix)."""
     names = {name for rule in rules for name in TESTS_BY_PREFIX[rule.split("-")[0]]}
-    return sorted(f"{KIT}/test_{name}.py" for name in names)
-
-
-def all_tests() -> list[str]:
-    return sorted(str(path.relative_to(ROOT)) for path in (ROOT / KIT).glob("test_*.py"))
-
-
-def standalone_kit() -> bool:
-    """Whether the kit is installed as its own distribution (`notes-conformance`)."""
-    return importlib.util.find_spec("notes_conformance") is not None
+    return sorted(f"test_{name}.py" for name in names)
 
 
 def kit_command(
@@ -72,26 +58,15 @@ def kit_command(
     junit: Path,
     rules: Sequence[str] | None = None,
     fuzz: bool = True,
-    standalone: bool | None = None,
 ) -> list[str]:
     """The kit against `base_url`, its results in a JUnit XML file: the checks of
     `rules` only, or (None) every check, the slow ones (schema fuzzing) when `fuzz`."""
-    if standalone if standalone is not None else standalone_kit():
-        command = [sys.executable, "-m", "notes_conformance", base_url, "--exclusive"]
-        command += ["--junit", str(junit)]
-        if rules is not None:
-            command += [f"--rule={rule}" for rule in rules]
-        elif not fuzz:
-            command.append("--quick")
-        return command
-    command = [sys.executable, "-m", "tests.conformance", "--base-url", base_url]
-    command += ["-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
+    command = [sys.executable, "-m", "notes_conformance", base_url, "--exclusive"]
+    command += ["--junit", str(junit)]
     if rules is not None:
-        # The conformance mode always collects tests/api: leave out what is not selected.
-        chosen = selection_for(rules)
-        command += [f"--ignore={path}" for path in all_tests() if path not in chosen]
+        command += ["-k", " or ".join(name.removesuffix(".py") for name in selection_for(rules))]
     elif not fuzz:
-        command.append(f"--ignore={FUZZING}")
+        command.append("--quick")
     return command
 
 
@@ -149,7 +124,7 @@ def kit_environment() -> dict[str, str]:
 
 
 async def stop(process: asyncio.subprocess.Process) -> int:
-    """Kill the kit and whatever it started (tests.conformance runs pytest as a child)."""
+    """Kill the kit and whatever it started (its whole process group)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     return await process.wait()

@@ -14,7 +14,8 @@ import pytest
 
 from notes.process import ServerProcess, notes_command, service_environment
 from notes.settings import Settings
-from tests.api.tokens import SHARED_FAILURE_LIMIT, client, fresh_database_url, users_command
+from notes_conformance.checks.tokens import client
+from tests.api.token_server import SHARED_FAILURE_LIMIT, fresh_database_url, users_command
 from tests.databases import PostgresDatabases
 from tests.users import add_users
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.support import assert_problem
-from tests.api.tokens import Users, bearer, client, fresh_database_url, token_mode_server
+from notes_conformance.checks.support import assert_problem
+from notes_conformance.checks.tokens import Users, bearer, client
+from tests.api.token_server import fresh_database_url, token_mode_server
 from tests.databases import PostgresDatabases
 
 # How many wrong tokens a server may take before its 429; ours: NOTES_AUTH_FAILURE_LIMIT.

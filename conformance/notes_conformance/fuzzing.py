@@ -1,0 +1,33 @@
+"""The kit's hooks into schemathesis: its generated notes are marked and recorded like
+the hand-written checks' ones, so that the clean-up deletes them too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis import Case, GenerationMode, HookContext, Response
+
+from notes_conformance.recording import mark, record_exchange
+
+CREATED_BY_MAX = 100  # code points (VAL-4)
+
+
+def mark_created_by(case: Case[Any]) -> None:
+    """A positive case's `created_by` gets the run's prefix (within VAL-4's length), so
+    that what it creates is found as the kit's; negative cases are left as generated."""
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+        return
+    if isinstance(case.body, dict):
+        created_by = case.body.get("created_by")
+        if isinstance(created_by, str):
+            case.body["created_by"] = (mark() + created_by)[:CREATED_BY_MAX]
+
+
+def record_call(context: HookContext, case: Case[Any], response: Response) -> None:
+    """schemathesis' `after_call` hook: the exchange goes to the run's record."""
+    del context, case
+    headers = {name: ", ".join(values) for name, values in response.headers.items()}
+    record_exchange(
+        response.request, response.status_code, response.message, headers, response.content
+    )

@@ -1,0 +1,58 @@
+"""`tox -e conformance`: the kit, as any user runs it, against our server.
+
+    python -m conformance.ours [notes-conformance flags]
+
+Starts our server (`notes serve`, a fresh SQLite file, a free loopback port) with
+notes/process.py's ServerProcess and runs `notes-conformance URL --exclusive` (the data
+is ours to wipe); then our server in token mode (v1.1), users A, B and an admin made by
+`notes users add`, and `notes-conformance URL --token A --token B --admin-token X` over
+the v1.1 rules. Flags given here go to both runs; the exit status is the worse of them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from notes.process import ServerProcess, notes_command, service_environment
+from tests.api.token_server import add_user
+
+KIT = (sys.executable, "-m", "notes_conformance")
+V11_RULES = ("AUTH", "OWN")
+
+
+def kit(base_url: str, *arguments: str) -> int:
+    return subprocess.call([*KIT, base_url, *arguments], env=service_environment())
+
+
+def plain_mode(folder: Path, arguments: list[str]) -> int:
+    database_url = f"sqlite+aiosqlite:///{folder / 'notes.db'}"
+    with ServerProcess(notes_command(database_url), log_path=folder / "server.log") as server:
+        return kit(server.base_url, "--exclusive", *arguments)
+
+
+def token_mode(folder: Path, arguments: list[str]) -> int:
+    database_url = f"sqlite+aiosqlite:///{folder / 'tokens.db'}"
+    tokens = [add_user(database_url, name) for name in ("alice", "bob")]
+    admin = add_user(database_url, "root", admin=True)
+    command = notes_command(database_url, "--auth", "token")
+    # Room for the bad tokens the v1.1 checks send on purpose.
+    env = service_environment({"NOTES_AUTH_FAILURE_LIMIT": "100"})
+    with ServerProcess(command, log_path=folder / "token-server.log", env=env) as server:
+        given = ["--token", tokens[0], "--token", tokens[1], "--admin-token", admin]
+        selection = [f"--rule={prefix}" for prefix in V11_RULES]
+        return kit(server.base_url, *given, *selection, *arguments)
+
+
+def main(arguments: list[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="notes-conformance-") as name:
+        folder = Path(name)
+        plain = plain_mode(folder, arguments)
+        tokens = token_mode(folder, arguments)
+    return max(plain, tokens)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
