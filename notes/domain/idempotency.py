@@ -13,10 +13,9 @@ import hashlib
 import json
 import re
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any, NamedTuple
 
-from notes.domain.errors import MalformedRequest, NotesError
+from notes.domain.errors import FieldProblem, MalformedRequest, ValidationFailed
 from notes.domain.records import NoteRecord
 
 KEY_HEADER = "Idempotency-Key"
@@ -34,14 +33,21 @@ class MalformedIdempotencyKey(MalformedRequest):
         )
 
 
-class IdempotencyKeyReused(NotesError):
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
+class IdempotencyKeyReused(ValidationFailed):
+    """422 as every refusal of a request's content is (ERR-3): one error, whose field
+    is the header's name (as a query parameter's is its name, ERR-5)."""
 
     def __init__(self, key: str) -> None:
         super().__init__(
-            f"{KEY_HEADER} {key!r} was first used with another request body; a key stands "
-            "for one request. Use a new key for a new note."
+            [
+                FieldProblem(
+                    KEY_HEADER,
+                    "this key was first used with another request body: a key stands for "
+                    "one request. Use a new key for a new note.",
+                )
+            ]
         )
+        self.detail = f"{KEY_HEADER} {key!r} was first used with another request body."
         self.key = key
 
 

@@ -83,6 +83,7 @@ async def test_the_same_key_with_another_body_is_refused_and_creates_nothing(
     assert (await post(client, NOTE, "k-1")).status == 201
     body = await problem(await post(client, {**NOTE, "priority": 3}, "k-1"), 422)
     assert "k-1" in body["detail"]
+    assert [error["field"] for error in body["errors"]] == ["Idempotency-Key"]
     assert await count(client) == 1
 
 
