@@ -119,14 +119,17 @@ INSERT_KEY = insert(idempotency_keys_table).values(
 DELETE_KEY = delete(idempotency_keys_table).where(
     k.owner == bindparam("owner"), k.key == bindparam("key")
 )
-# A few expired keys go with every new one: the table stays bounded with no sweeper.
-EXPIRED_KEYS_PER_CREATE = 10
+# Every SWEEP_EVERY-th new key takes up to EXPIRED_KEYS_PER_SWEEP expired ones with it:
+# the table stays bounded (more go than come) with no sweeper, and most keyed creates
+# run one statement fewer.
+SWEEP_EVERY = 8
+EXPIRED_KEYS_PER_SWEEP = 64
 DELETE_EXPIRED_KEYS = delete(idempotency_keys_table).where(
     tuple_(k.owner, k.key).in_(
         select(k.owner, k.key)
         .where(k.created_at <= bindparam("cutoff", type_=k.created_at.type))
         .order_by(k.created_at)
-        .limit(EXPIRED_KEYS_PER_CREATE)
+        .limit(EXPIRED_KEYS_PER_SWEEP)
     )
 )
 
@@ -138,6 +141,7 @@ def insert_note_once(
     caller: Caller,
     key: IdempotencyKey,
     ttl_seconds: float,
+    sweep: bool = True,
 ) -> Created:
     """Create a note unless `key` was used already: then answer what it was answered
     (IDEM-2), or refuse another body with it (IDEM-3). The key is kept in the same
@@ -165,7 +169,8 @@ def insert_note_once(
             "created_at": now,
         },
     )
-    runner.execute(DELETE_EXPIRED_KEYS, {"cutoff": cutoff})
+    if sweep:
+        runner.execute(DELETE_EXPIRED_KEYS, {"cutoff": cutoff})
     return Created(note, replayed=False)
 
 

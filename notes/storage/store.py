@@ -42,6 +42,7 @@ class DatabaseNoteStore:
     def __init__(self, backend: Backend, *, idempotency_ttl: float) -> None:
         self.backend = backend
         self._idempotency_ttl = idempotency_ttl
+        self._keyed_creates = 0
 
     async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
         return await self.backend.read(partial(repository.list_notes, query=query, caller=caller))
@@ -53,12 +54,14 @@ class DatabaseNoteStore:
     async def create_note_once(
         self, fields: dict[str, Any], key: IdempotencyKey, *, caller: Caller
     ) -> Created:
+        self._keyed_creates += 1
         work = partial(
             repository.insert_note_once,
             fields=fields,
             caller=caller,
             key=key,
             ttl_seconds=self._idempotency_ttl,
+            sweep=self._keyed_creates % repository.SWEEP_EVERY == 0,
         )
         try:
             return await self.backend.write(work)

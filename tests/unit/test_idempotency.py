@@ -11,6 +11,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from sqlalchemy import func, select
 
 from notes.app import create_app
 from notes.domain.idempotency import (
@@ -19,7 +20,11 @@ from notes.domain.idempotency import (
     request_hash,
 )
 from notes.settings import Settings
+from notes.storage.models import idempotency_keys_table
 from notes.storage.postgres import connect_arguments
+from notes.storage.repository import SWEEP_EVERY
+from notes.storage.store import DatabaseNoteStore
+from notes.web.keys import NOTES
 from tests.unit.test_app import problem
 from tests.users import add_users
 
@@ -227,3 +232,21 @@ async def test_no_note_is_created_without_its_key_record(
     assert response.status == 500
     titles = [note["title"] for note in (await (await client.get("/notes")).json())["notes"]]
     assert titles == [NOTE["title"]]
+
+
+@pytest.mark.rule("IDEM-5")
+async def test_expired_keys_are_deleted_by_later_creates(
+    aiohttp_client: AiohttpClient, settings: Settings
+) -> None:
+    app = create_app(settings.model_copy(update={"idempotency_ttl": 0.2}))
+    client = await aiohttp_client(app)
+    for number in range(20):
+        assert (await post(client, {**NOTE, "title": f"{number}"}, f"old-{number}")).status == 201
+    await asyncio.sleep(0.3)
+    for number in range(SWEEP_EVERY):
+        assert (await post(client, {**NOTE, "title": f"n{number}"}, f"new-{number}")).status == 201
+    store = app[NOTES]
+    assert isinstance(store, DatabaseNoteStore)
+    counted = select(func.count()).select_from(idempotency_keys_table)
+    (row,) = await store.backend.read(lambda runner: runner.fetch(counted, {}))
+    assert row[0] == SWEEP_EVERY  # the 20 expired ones went with the new keys
