@@ -60,6 +60,8 @@ class WorkerSpec:
     owned: tuple[tuple[int, ...], ...]
     etags: dict[int, str]
     random_seed: int | None
+    # Every create carries a fresh Idempotency-Key (v1.1): what keys cost.
+    idempotency_keys: bool = False
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -99,6 +101,7 @@ class _Load:
         self.last_end = measure_from
         # Makes every PUT a real change, also across runs against one database.
         self.nonce = secrets.token_hex(3)
+        self.key_nonce = secrets.token_hex(8)  # keys unique across processes and runs
         self.serial = 0
 
     async def exchange(
@@ -146,7 +149,11 @@ class _Load:
     async def op_create(self, rng: random.Random, owned: tuple[int, ...]) -> Outcome:
         self.serial += 1
         body = note_body(f"created {self.nonce} {self.serial}", self.serial)
-        error, _, sent = await self.timed("POST", "/notes", body, JSON_HEADERS)
+        headers = JSON_HEADERS
+        if self.spec.idempotency_keys:
+            key = f"notes-bench-{self.key_nonce}-{self.serial}"
+            headers = {**JSON_HEADERS, "Idempotency-Key": key}
+        error, _, sent = await self.timed("POST", "/notes", body, headers)
         return error, sent
 
     async def op_update(self, rng: random.Random, owned: tuple[int, ...]) -> Outcome:

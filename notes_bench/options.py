@@ -56,6 +56,7 @@ class Options(argparse.Namespace):
     time_limit: float
     random_seed: int | None
     uvloop: bool
+    idempotency_keys: bool
     server_cpus: frozenset[int] | None
     client_cpus: frozenset[int] | None
     ceiling: bool
@@ -223,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("--time-limit", metavar="S", type=at_least(float, 0.0, above=True), default=600.0)
     add("--random-seed", metavar="N", type=int)
     add("--uvloop", action=argparse.BooleanOptionalAction, default=True)
+    add(
+        "--idempotency-keys",
+        action="store_true",
+        help="every create sends a fresh Idempotency-Key (v1.1): what keys cost",
+    )
 
     add = parser.add_argument_group("placement").add_argument
     add("--server-cpu", dest="server_cpus", metavar="CPUS", type=_checked(parse_cpus))

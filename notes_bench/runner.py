@@ -92,6 +92,7 @@ def plan_workers(
                     if note_id in pool.etags
                 },
                 random_seed=options.random_seed,
+                idempotency_keys=options.idempotency_keys,
             )
         )
         first += share

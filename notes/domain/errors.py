@@ -97,3 +97,12 @@ class ValidationFailed(NotesError):
     @classmethod
     def single(cls, field: str, message: str) -> ValidationFailed:
         return cls([FieldProblem(field, message)])
+
+
+class WriteConflict(NotesError):
+    """Two requests wrote the same unique value at once; one of them may simply retry."""
+
+    status = HTTPStatus.CONFLICT
+
+    def __init__(self) -> None:
+        super().__init__("A concurrent request wrote the same data; retry the request.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from notes.domain.conditions import IfMatch
+from notes.domain.idempotency import Created, IdempotencyKey
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord
 from notes.domain.users import Caller
@@ -21,6 +22,12 @@ class NoteStore(Protocol):
         """One page, plus one more note when there is a next page."""
 
     async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord: ...
+
+    async def create_note_once(
+        self, fields: dict[str, Any], key: IdempotencyKey, *, caller: Caller
+    ) -> Created:
+        """A create with an Idempotency-Key (v1.1): the note, or the answer kept for
+        the key."""
 
     async def get_note(self, note_id: int, *, caller: Caller) -> NoteRecord: ...
 

@@ -82,3 +82,23 @@ class UserRow(Base):
 
 
 users_table = cast(Table, UserRow.__table__)
+
+
+class IdempotencyKeyRow(Base):
+    """A create's Idempotency-Key (v1.1, IDEM) and the answer it was given: kept
+    NOTES_IDEMPOTENCY_TTL, written in the transaction that creates the note."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index(None, "created_at"),)
+
+    # The user's name in token mode (a key is its user's); "" in open mode.
+    owner: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    note_id: Mapped[int] = mapped_column(NoteId)
+    # The created note as first answered (idempotency.record_to_text).
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime())
+
+
+idempotency_keys_table = cast(Table, IdempotencyKeyRow.__table__)

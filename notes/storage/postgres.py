@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.util import greenlet_spawn
 
-from notes.domain.errors import DatabaseUnavailable
+from notes.domain.errors import DatabaseUnavailable, WriteConflict
 from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
@@ -112,6 +112,9 @@ class PostgresBackend:
                 result = await greenlet_spawn(work, runner)
             broken = False
             return result
+        except asyncpg.UniqueViolationError as error:
+            broken = False  # the transaction's block rolled back; the session is fine
+            raise WriteConflict() from error
         except asyncpg.PostgresError as error:
             # A statement that failed on the server leaves the connection usable.
             broken = _unavailable(error)

@@ -16,18 +16,26 @@ missing one is not (OWN-4), by the same statement.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from notes.domain.conditions import IfMatch, require
 from notes.domain.errors import NoteNotFound
+from notes.domain.idempotency import (
+    Created,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    record_from_text,
+    record_to_text,
+)
 from notes.domain.listing import ListQuery
 from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_objects
 from notes.domain.timestamps import utc_now
 from notes.domain.users import Caller, created_fields, owner_kept, scope
-from notes.storage.models import notes_table
+from notes.storage.models import idempotency_keys_table, notes_table
 from notes.storage.statements import StatementRunner
 
 c = notes_table.c
@@ -94,6 +102,76 @@ def insert_note(runner: StatementRunner, *, fields: dict[str, Any], caller: Call
     values = NoteValues(**{"created_at": now, **created_fields(caller, fields)})
     note_id = runner.insert(INSERT_NOTE, _stored(values, now))
     return NoteRecord.written(note_id, values, updated_at=now, version=1)
+
+
+k = idempotency_keys_table.c
+_KEY_PARAMS: dict[str, Any] = {"owner": bindparam("owner"), "key": bindparam("key")}
+SELECT_KEY = select(k.request_hash, k.answer, k.created_at).where(
+    k.owner == bindparam("owner"), k.key == bindparam("key")
+)
+INSERT_KEY = insert(idempotency_keys_table).values(
+    **_KEY_PARAMS,
+    request_hash=bindparam("request_hash"),
+    note_id=bindparam("note_id"),
+    answer=bindparam("answer"),
+    created_at=bindparam("created_at", type_=k.created_at.type),
+)
+DELETE_KEY = delete(idempotency_keys_table).where(
+    k.owner == bindparam("owner"), k.key == bindparam("key")
+)
+# Every SWEEP_EVERY-th new key takes up to EXPIRED_KEYS_PER_SWEEP expired ones with it:
+# the table stays bounded (more go than come) with no sweeper, and most keyed creates
+# run one statement fewer.
+SWEEP_EVERY = 8
+EXPIRED_KEYS_PER_SWEEP = 64
+DELETE_EXPIRED_KEYS = delete(idempotency_keys_table).where(
+    tuple_(k.owner, k.key).in_(
+        select(k.owner, k.key)
+        .where(k.created_at <= bindparam("cutoff", type_=k.created_at.type))
+        .order_by(k.created_at)
+        .limit(EXPIRED_KEYS_PER_SWEEP)
+    )
+)
+
+
+def insert_note_once(
+    runner: StatementRunner,
+    *,
+    fields: dict[str, Any],
+    caller: Caller,
+    key: IdempotencyKey,
+    ttl_seconds: float,
+    sweep: bool = True,
+) -> Created:
+    """Create a note unless `key` was used already: then answer what it was answered
+    (IDEM-2), or refuse another body with it (IDEM-3). The key is kept in the same
+    transaction as the note. A refusal comes before anything is written."""
+    now = utc_now()
+    cutoff = now - timedelta(seconds=ttl_seconds)
+    owner = "" if caller is None else caller.name
+    kept = runner.fetch(SELECT_KEY, {"owner": owner, "key": key.key})
+    if kept:
+        request_hash, answer, created_at = kept[0]
+        if created_at > cutoff:
+            if request_hash != key.request_hash:
+                raise IdempotencyKeyReused(key.key)
+            return Created(record_from_text(answer), replayed=True)
+        runner.execute(DELETE_KEY, {"owner": owner, "key": key.key})
+    note = insert_note(runner, fields=fields, caller=caller)
+    runner.execute(
+        INSERT_KEY,
+        {
+            "owner": owner,
+            "key": key.key,
+            "request_hash": key.request_hash,
+            "note_id": note.id,
+            "answer": record_to_text(note),
+            "created_at": now,
+        },
+    )
+    if sweep:
+        runner.execute(DELETE_EXPIRED_KEYS, {"cutoff": cutoff})
+    return Created(note, replayed=False)
 
 
 def _by_id(note_id: int, owner: str | None) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from functools import partial
 from typing import Any
 
 from notes.domain.conditions import IfMatch
-from notes.domain.errors import SchemaOutOfDate
+from notes.domain.errors import SchemaOutOfDate, WriteConflict
+from notes.domain.idempotency import Created, IdempotencyKey
 from notes.domain.listing import ListQuery
 from notes.domain.observer import DatabaseObserver
 from notes.domain.records import NoteObject, NoteRecord
@@ -38,8 +39,10 @@ class DatabaseNoteStore:
     """``domain.store.NoteStore`` on a ``Backend``: reads on its read path, writes in
     a transaction on its write path."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, *, idempotency_ttl: float) -> None:
         self.backend = backend
+        self._idempotency_ttl = idempotency_ttl
+        self._keyed_creates = 0
 
     async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
         return await self.backend.read(partial(repository.list_notes, query=query, caller=caller))
@@ -47,6 +50,25 @@ class DatabaseNoteStore:
     async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord:
         work = partial(repository.insert_note, fields=fields, caller=caller)
         return await self.backend.write(work, one_statement=True)
+
+    async def create_note_once(
+        self, fields: dict[str, Any], key: IdempotencyKey, *, caller: Caller
+    ) -> Created:
+        self._keyed_creates += 1
+        work = partial(
+            repository.insert_note_once,
+            fields=fields,
+            caller=caller,
+            key=key,
+            ttl_seconds=self._idempotency_ttl,
+            sweep=self._keyed_creates % repository.SWEEP_EVERY == 0,
+        )
+        try:
+            return await self.backend.write(work)
+        except WriteConflict:
+            # The same key's first request committed while this one was writing
+            # (PostgreSQL: the key's insert waited for it): this time it is found.
+            return await self.backend.write(work)
 
     async def get_note(self, note_id: int, *, caller: Caller) -> NoteRecord:
         work = partial(repository.get_note, note_id=note_id, caller=caller)
@@ -88,4 +110,6 @@ class DatabaseNoteStore:
 
 
 def open_store(settings: Settings, observer: DatabaseObserver | None = None) -> DatabaseNoteStore:
-    return DatabaseNoteStore(open_backend(settings, observer))
+    return DatabaseNoteStore(
+        open_backend(settings, observer), idempotency_ttl=settings.idempotency_ttl
+    )

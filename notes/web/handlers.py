@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from notes.domain.errors import NoteNotFound
+from notes.domain.idempotency import KEY_HEADER, REPLAYED_HEADER, idempotency_key
 from notes.domain.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
 from notes.domain.schemas import NoteInput, NotePatch, OwnedNoteInput
 from notes.domain.users import Caller, cursor_key_for
@@ -64,9 +65,18 @@ async def list_notes(request: web.Request) -> web.Response:
 
 async def create_note(request: web.Request) -> web.Response:
     caller = caller_of(request)
-    body = validate(_input_model(caller), await _body(request))
-    note = await request.app[NOTES].create_note(replacement_fields(body), caller=caller)
-    return note_response(note, status=201, headers={hdrs.LOCATION: f"/notes/{note.id}"})
+    payload = await _body(request)
+    key = idempotency_key(request.headers.getall(KEY_HEADER, []), payload)
+    fields = replacement_fields(validate(_input_model(caller), payload))
+    headers: dict[str, str] = {}
+    if key is None:
+        note = await request.app[NOTES].create_note(fields, caller=caller)
+    else:
+        note, replayed = await request.app[NOTES].create_note_once(fields, key, caller=caller)
+        if replayed:
+            headers[REPLAYED_HEADER] = "true"
+    headers[hdrs.LOCATION] = f"/notes/{note.id}"
+    return note_response(note, status=201, headers=headers)
 
 
 async def get_note(request: web.Request) -> web.Response:

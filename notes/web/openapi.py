@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from notes.domain.idempotency import KEY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
 from notes.domain.listing import NOTE_ID_MAX, SORT_VALUES
 from notes.domain.schemas import (
     INT32_MAX,
@@ -107,6 +108,16 @@ def _links() -> dict[str, Any]:
     }
 
 
+def _replayable(response: dict[str, Any]) -> dict[str, Any]:
+    """A 201 that may be the answer kept for an Idempotency-Key (IDEM-2)."""
+    replayed = {
+        "description": "`true` when this is the answer first given to the request's "
+        "Idempotency-Key, repeated; absent on the first answer.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+    return {**response, "headers": {**response.get("headers", {}), REPLAYED_HEADER: replayed}}
+
+
 def _listing_parameters(settings: Settings) -> list[dict[str, Any]]:
     no_nul = {"type": "string", "pattern": r"^[^\u0000]*$"}
     return [
@@ -199,13 +210,19 @@ def _document(
                 "post": {
                     "operationId": "createNote",
                     "summary": "Create a note",
+                    "parameters": [_ref("IdempotencyKey", "parameters")],
                     "requestBody": _body("NoteInput", JSON),
                     "responses": {
-                        "201": {
-                            **_note_response("The created note.", location=True),
-                            "links": _links(),
-                        },
+                        "201": _replayable(
+                            {
+                                **_note_response("The created note.", location=True),
+                                "links": _links(),
+                            }
+                        ),
                         **_responses(*body_errors, "422", "500", "503"),
+                        "400": _problem(
+                            f"{_PROBLEMS['400']} Or a malformed {KEY_HEADER} (v1.1, IDEM-4)."
+                        ),
                     },
                 },
             },
@@ -327,6 +344,20 @@ def _document(
                     "description": "Change only if the note's ETag is one of these "
                     "(strong comparison) or `*`; otherwise 412.",
                     "schema": {"type": "string"},
+                },
+                "IdempotencyKey": {
+                    "name": KEY_HEADER,
+                    "in": "header",
+                    "description": "v1.1 (IDEM): a repeat with this key and the same body "
+                    "creates nothing and gets the first answer again (marked "
+                    f"{REPLAYED_HEADER}: true); another body with it is 422; a malformed "
+                    "key is 400. Kept at least 24 hours. See docs/contract.md, IDEM-1..9.",
+                    "schema": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_KEY_LENGTH,
+                        "pattern": "^[!-~]([ -~]*[!-~])?$",
+                    },
                 },
                 "IfNoneMatch": {
                     "name": "If-None-Match",

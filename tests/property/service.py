@@ -123,6 +123,23 @@ class LiveService:
                 body=await response.read(),
             )
 
+    def request_cut(
+        self, path: str, *, json_body: object, headers: Mapping[str, str], after: float
+    ) -> Reply | None:
+        """A POST whose connection the client drops ``after`` seconds in: the answer, or
+        None when it was cut (the server may or may not have acted on it)."""
+        body = json.dumps(json_body).encode()
+        sent = CIMultiDict({**self.headers, **headers, "Content-Type": "application/json"})
+        request = self._request("POST", self.url(path), body, sent, None)
+
+        async def cut() -> Reply | None:
+            try:
+                return await asyncio.wait_for(request, after)
+            except TimeoutError:
+                return None
+
+        return self._run(cut())
+
     def close(self) -> None:
         if self._loop.is_closed():
             return

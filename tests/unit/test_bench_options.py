@@ -140,3 +140,10 @@ def test_reads_alone_own_no_notes() -> None:
 def test_cpu_model_comes_from_proc_cpuinfo() -> None:
     assert cpu_model("processor\t: 0\nmodel name\t: AMD EPYC 7B13\n") == "AMD EPYC 7B13"
     assert cpu_model("processor\t: 0\n") is None
+
+
+@pytest.mark.parametrize(("flags", "keyed"), [([], False), (["--idempotency-keys"], True)])
+def test_idempotency_keys_reach_every_client_process(flags: list[str], keyed: bool) -> None:
+    options = parse_options(["--client-processes", "2", *flags])
+    specs = plan_workers(options, "http://127.0.0.1:1", "create", 4, NotePool(ids=[1]))
+    assert [spec.idempotency_keys for spec in specs] == [keyed, keyed]

@@ -142,7 +142,7 @@ def test_success_bodies_and_headers(document: dict[str, Any]) -> None:
     }
     assert set(listing["headers"]) == {"Link", REQUEST_ID}
     created = paths["/notes"]["post"]["responses"]["201"]
-    assert set(created["headers"]) == {"ETag", "Location", REQUEST_ID}
+    assert set(created["headers"]) == {"ETag", "Location", "Idempotent-Replayed", REQUEST_ID}
     assert created["content"] == {
         "application/json": {"schema": {"$ref": "#/components/schemas/Note"}}
     }
@@ -531,3 +531,16 @@ def test_cli_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -
         main(argv)
     assert caught.value.code == 2
     assert "usage: notes" in capsys.readouterr().err
+
+
+@pytest.mark.rule("IDEM-9")
+def test_the_create_declares_idempotency_keys(document: dict[str, Any]) -> None:
+    post = document["paths"]["/notes"]["post"]
+    (parameter,) = post["parameters"]
+    declared = document["components"]["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+    assert (declared["name"], declared["in"]) == ("Idempotency-Key", "header")
+    assert declared["schema"]["maxLength"] == 255
+    replayed = post["responses"]["201"]["headers"]["Idempotent-Replayed"]
+    assert replayed["schema"]["enum"] == ["true"]
+    assert {"400", "422"} <= set(post["responses"])
+    assert "Idempotency-Key" in post["responses"]["400"]["description"]

@@ -1,0 +1,102 @@
+"""Contract v1.1, idempotency keys (IDEM): black-box, against any server of the contract.
+
+A server whose OpenAPI document does not declare `Idempotency-Key` on `POST /notes`
+(a v1 server) is not held to these rules: every check here is skipped for it.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from tests.api.support import Api, assert_note_response, assert_problem, note_payload, unique
+
+KEY = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+
+
+@pytest.fixture
+def keyed_api(api: Api) -> Api:
+    document = api.get("/openapi.json").json()
+    parameters = document.get("paths", {}).get("/notes", {}).get("post", {}).get("parameters", [])
+    components = document.get("components", {}).get("parameters", {})
+    resolved = [
+        components.get(str(p.get("$ref", "")).rsplit("/", 1)[-1], p) if "$ref" in p else p
+        for p in parameters
+        if isinstance(p, dict)
+    ]
+    if not any(p.get("in") == "header" and p.get("name") == KEY for p in resolved):
+        pytest.skip(f"the server's OpenAPI document declares no {KEY} on POST /notes (IDEM-9)")
+    return api
+
+
+def _post(api: Api, payload: Any, key: str | None, **headers: str) -> Any:
+    given = {} if key is None else {KEY: key}
+    return api.send_json("POST", "/notes", payload, headers={**given, **headers})
+
+
+@pytest.mark.rule("IDEM-2")
+def test_a_repeat_is_answered_as_the_first_and_creates_nothing(keyed_api: Api, owner: str) -> None:
+    key = unique("key")
+    payload = note_payload(owner, title="once", priority=3)
+    first = _post(keyed_api, payload, key)
+    created = assert_note_response(first, 201)
+    assert REPLAYED not in first.headers
+    keyed_api.send_json(
+        "PATCH", first.headers["Location"], {"priority": 7}, headers={"If-Match": "*"}
+    )
+    again = _post(keyed_api, json.loads(json.dumps(payload, indent=2)), key)
+    assert again.status_code == 201
+    assert again.headers[REPLAYED] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert again.json() == created
+    assert [note["id"] for note in keyed_api.all_notes(created_by=owner)] == [created["id"]]
+
+
+@pytest.mark.rule("IDEM-3")
+def test_the_same_key_with_another_body_is_422(keyed_api: Api, owner: str) -> None:
+    key = unique("key")
+    assert _post(keyed_api, note_payload(owner, title="a"), key).status_code == 201
+    problem = assert_problem(_post(keyed_api, note_payload(owner, title="b"), key), 422)
+    assert key in problem["detail"]
+    assert any(error["field"] == KEY for error in problem["errors"])
+    assert len(keyed_api.all_notes(created_by=owner)) == 1
+
+
+@pytest.mark.rule("IDEM-4")
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
+def test_a_malformed_key_is_400(keyed_api: Api, owner: str, key: str) -> None:
+    response = keyed_api.request(
+        "POST",
+        "/notes",
+        data=json.dumps(note_payload(owner)).encode(),
+        headers={"Content-Type": "application/json", KEY: key.encode("latin-1")},
+    )
+    problem = assert_problem(response, 400)
+    assert KEY in problem["detail"]
+    assert keyed_api.all_notes(created_by=owner) == []
+
+
+@pytest.mark.rule("IDEM-1")
+def test_without_a_key_each_post_creates(keyed_api: Api, owner: str) -> None:
+    for _ in range(2):
+        response = _post(keyed_api, note_payload(owner), None)
+        assert_note_response(response, 201)
+        assert REPLAYED not in response.headers
+    assert len(keyed_api.all_notes(created_by=owner)) == 2
+
+
+@pytest.mark.rule("IDEM-6")
+def test_repeats_sent_together_make_one_note(keyed_api: Api, owner: str) -> None:
+    key = unique("race")
+    payload = note_payload(owner, title="raced")
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: _post(keyed_api, payload, key), range(8)))
+    assert [response.status_code for response in answers] == [201] * 8
+    assert len({response.headers["Location"] for response in answers}) == 1
+    assert sum(REPLAYED not in response.headers for response in answers) == 1
+    assert len(keyed_api.all_notes(created_by=owner)) == 1
