@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.api.support import Api, assert_note_response, assert_problem, note_payload, unique
+from notes_conformance.checks.support import (
+    Api,
+    assert_note_response,
+    assert_problem,
+    note_payload,
+    unique,
+)
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
