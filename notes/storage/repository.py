@@ -196,7 +196,12 @@ def _list_statement(
         if sort_key == "id":
             conditions.append(beyond)
         else:
-            conditions.append(or_(beyond, and_(key == value, c.id > bindparam("after_id"))))
+            # `key >= value` (<= descending) first: a range the (key, id) and
+            # (key DESC, id) indexes seek to, rather than an OR that scans from the start.
+            # Only ties with the cursor's key are then skipped row by row.
+            reached = key <= value if descending else key >= value
+            conditions.append(reached)
+            conditions.append(or_(beyond, c.id > bindparam("after_id")))
     ordering = [key.desc() if descending else key.asc()]
     if sort_key != "id":
         ordering.append(c.id.asc())
