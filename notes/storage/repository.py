@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Integer, bindparam, delete, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from notes.domain.conditions import IfMatch, require
