@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from notes.domain.listing import SORT_VALUES
 from notes.process import ServerProcess, notes_command
 from notes.storage.migrations import downgrade_database, upgrade_database
 from notes_bench.scale_seed import seed
@@ -28,21 +29,7 @@ PAGE = 50
 DEEP_NOTES = 5_000
 # Each family: a name for the table and plot, and its query string.
 FAMILIES: tuple[tuple[str, str], ...] = (
-    *(
-        (f"sort={sort}", f"sort={sort}")
-        for sort in (
-            "id",
-            "-id",
-            "priority",
-            "-priority",
-            "created_at",
-            "-created_at",
-            "updated_at",
-            "-updated_at",
-            "title",
-            "-title",
-        )
-    ),
+    *((f"sort={sort}", f"sort={sort}") for sort in SORT_VALUES),
     ("created_by & sort=-priority", "created_by=user0042&sort=-priority"),
     ("created_by & sort=title", "created_by=user0042&sort=title"),
     ("priority & sort=-updated_at", "priority=3&sort=-updated_at"),

@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import make_url
 
+from notes.storage.models import notes_table
+
 WORDS = [
     "alpha",
     "beta",
@@ -81,18 +83,8 @@ def seed_sqlite(path: str, count: int) -> None:
         connection.close()
 
 
-COLUMNS = (
-    "id",
-    "title",
-    "description",
-    "created_at",
-    "created_by",
-    "priority",
-    "updated_at",
-    "version",
-    "title_folded",
-    "description_folded",
-)
+# The table's columns in their declared order, as `note_rows` (with the version) gives them.
+COLUMNS = tuple(column.name for column in notes_table.columns)
 
 
 async def seed_postgres(url: str, count: int) -> None:
