@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from notes_bench import wrk
+from notes_bench import scale, scale_plot, wrk
 from notes_bench.affinity import pin_current_process
 from notes_bench.compare import render_comparison
 from notes_bench.options import Options, parse_options
@@ -18,7 +18,11 @@ from notes_bench.seed import SeedError
 from notes_bench.servers import ServerError
 
 # `notes-bench NAME ...`: each its own argparse, its own main.
-SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"wrk": wrk.main}
+SUBCOMMANDS: dict[str, Callable[[Sequence[str]], int]] = {
+    "wrk": wrk.main,
+    "scale": scale.main,
+    "scale-plot": scale_plot.main,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

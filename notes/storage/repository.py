@@ -19,7 +19,7 @@ import functools
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, delete, insert, or_, select, tuple_, update
+from sqlalchemy import Integer, bindparam, delete, insert, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from notes.domain.conditions import IfMatch, require
@@ -36,6 +36,7 @@ from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_object
 from notes.domain.timestamps import utc_now
 from notes.domain.users import Caller, created_fields, owner_kept, scope
 from notes.storage.models import idempotency_keys_table, notes_table
+from notes.storage.search import fts_phrase, trigram_candidates, uses_trigrams
 from notes.storage.statements import StatementRunner
 
 c = notes_table.c
@@ -244,10 +245,11 @@ def _list_statement(
     by_creator: bool,
     by_priority: bool,
     by_text: bool,
+    by_trigrams: bool = False,
     after: bool,
     owned: bool = False,
 ) -> Any:
-    """The listing's statement for one combination of options (at most 320 of them)."""
+    """The listing's statement for one combination of options (at most 480 of them)."""
     key = c[sort_key]
     conditions: list[ColumnElement[bool]] = []
     if owned:  # token mode, a user who is no admin: their own notes only (OWN-3)
@@ -264,13 +266,20 @@ def _list_statement(
                 c.description_folded.like(pattern, escape=LIKE_ESCAPE),
             )
         )
+    if by_trigrams:
+        conditions.append(trigram_candidates(c.id))
     if after:
         value = bindparam("after_value", type_=key.type)
         beyond = key < value if descending else key > value
         if sort_key == "id":
             conditions.append(beyond)
         else:
-            conditions.append(or_(beyond, and_(key == value, c.id > bindparam("after_id"))))
+            # `key >= value` (<= descending) first: a range the (key, id) and
+            # (key DESC, id) indexes seek to, rather than an OR that scans from the start.
+            # Only ties with the cursor's key are then skipped row by row.
+            reached = key <= value if descending else key >= value
+            conditions.append(reached)
+            conditions.append(or_(beyond, c.id > bindparam("after_id")))
     ordering = [key.desc() if descending else key.asc()]
     if sort_key != "id":
         ordering.append(c.id.asc())
@@ -292,12 +301,14 @@ def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> 
     """One page, plus one more note when there is a next page (the caller trims it),
     as the API shows them: a page needs no ETags, and no records."""
     owner = scope(caller)
+    folded = None if query.q is None else query.q.casefold()
     statement = _list_statement(
         query.sort_key,
         query.descending,
         by_creator=query.created_by is not None,
         by_priority=query.priority is not None,
-        by_text=query.q is not None,
+        by_text=folded is not None,
+        by_trigrams=folded is not None and uses_trigrams(folded),
         after=query.after is not None,
         owned=owner is not None,
     )
@@ -308,8 +319,10 @@ def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> 
         params["created_by"] = query.created_by
     if query.priority is not None:
         params["priority"] = query.priority
-    if query.q is not None:
-        params["pattern"] = like_pattern(query.q.casefold())
+    if folded is not None:
+        params["pattern"] = like_pattern(folded)
+        if uses_trigrams(folded):
+            params["phrase"] = fts_phrase(folded)
     if query.after is not None:
         params["after_value"] = query.after.value
         if query.sort_key != "id":

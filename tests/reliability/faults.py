@@ -51,10 +51,19 @@ def tmpfs(directory: Path, *, size: str) -> Iterator[Path]:
 class DiskFull:
     """Fill the filesystem holding ``directory`` to the last byte; ``clear`` frees it."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, database: Path | None = None) -> None:
         self._filler = directory / f"filler-{uuid.uuid4().hex[:8]}"
+        self._database = database
 
     def inject(self) -> None:
+        if self._database is not None:
+            # A WAL that has been checkpointed keeps its size and is written over from
+            # the start: writes would fit in space taken before the disk filled (with
+            # the listing indexes of 0005 a few dozen writes fill the WAL past its
+            # checkpoint). Truncated, every write needs new space, as the fault means.
+            with contextlib.closing(sqlite3.connect(self._database)) as connection:
+                (busy, _, _) = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            assert busy == 0, "the WAL could not be truncated before filling the disk"
         size = FILL_CHUNK
         with self._filler.open("wb", buffering=0) as filler:
             while size >= 1:

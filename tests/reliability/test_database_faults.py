@@ -183,7 +183,7 @@ def sqlite_fault(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tup
                 fault = Locked(directory / "notes.db")
             elif request.param == "disk-full":
                 directory = stack.enter_context(tmpfs(tmp_path / "disk", size="16m"))
-                fault = DiskFull(directory)
+                fault = DiskFull(directory, directory / "notes.db")
             else:
                 directory = tmp_path / "immutable"
                 directory.mkdir()

@@ -28,6 +28,32 @@ INDEXES = {
     "ix_notes_updated_at_id": "(updated_at, id)",
     "ix_notes_title_id": "(title, id)",
     "ix_notes_created_by_id": "(created_by, id)",
+    # 0005: each sort key descending, and both directions behind created_by and priority.
+    **{
+        f"ix_notes_{'_'.join(column.replace(' ', '_').lower() for column in columns)}": (
+            f"({', '.join(columns)})"
+        )
+        for columns in (
+            *((f"{key} DESC", "id") for key in ("priority", "created_at", "updated_at", "title")),
+            *(
+                (prefix, key, "id")
+                for prefix in ("created_by", "priority")
+                for key in ("priority", "created_at", "updated_at", "title")
+                if key != prefix
+            ),
+            *(
+                (prefix, f"{key} DESC", "id")
+                for prefix in ("created_by", "priority")
+                for key in ("priority", "created_at", "updated_at", "title")
+                if key != prefix
+            ),
+        )
+    },
+}
+# 0005: q's candidates, by trigram (pg_trgm).
+TRIGRAM_INDEXES = {
+    "ix_notes_title_folded_trgm": "USING gin (title_folded gin_trgm_ops)",
+    "ix_notes_description_folded_trgm": "USING gin (description_folded gin_trgm_ops)",
 }
 COLUMNS = {
     "id": ("bigint", None, None),
@@ -121,9 +147,11 @@ def _assert_head_schema(url: str) -> dict[str, Any]:
     assert all(definition.startswith("CREATE UNIQUE") for _, definition in users)
     assert {name: spec[:3] for name, spec in found["columns"].items()} == COLUMNS
     assert {spec[3] for spec in found["columns"].values()} == {"NO"}
-    assert set(found["indexes"]) == set(INDEXES)
+    assert set(found["indexes"]) == set(INDEXES) | set(TRIGRAM_INDEXES)
     for name, columns in INDEXES.items():
         assert found["indexes"][name].endswith(f"USING btree {columns}"), found["indexes"][name]
+    for name, method in TRIGRAM_INDEXES.items():
+        assert found["indexes"][name].endswith(method), found["indexes"][name]
     assert fetch(url, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
     # The database assigns ids itself (a sequence behind the bigint column).
     assert fetch(url, "SELECT pg_get_serial_sequence('notes', 'id') IS NOT NULL") == [(True,)]
