@@ -3,6 +3,7 @@ the hand-written checks' ones, so that the clean-up deletes them too."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from schemathesis import Case, GenerationMode, HookContext, Response
@@ -22,6 +23,18 @@ def mark_created_by(case: Case[Any]) -> None:
         created_by = case.body.get("created_by")
         if isinstance(created_by, str):
             case.body["created_by"] = (mark() + created_by)[:CREATED_BY_MAX]
+
+
+def fresh_idempotency_key(case: Case[Any]) -> None:
+    """A positive case's `Idempotency-Key` (v1.1) is made unique: generated keys repeat
+    ("0") with other bodies, which a server must refuse (IDEM-3, checked on its own);
+    a key stands for one request. Negative cases keep theirs (a malformed one is 400)."""
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE or not case.headers:
+        return
+    for name in list(case.headers):
+        if name.lower() == "idempotency-key":
+            case.headers[name] = f"{mark()}{uuid.uuid4().hex}"
 
 
 def record_call(context: HookContext, case: Case[Any], response: Response) -> None:

@@ -23,7 +23,7 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-from notes_conformance.fuzzing import mark_created_by, record_call
+from notes_conformance.fuzzing import fresh_idempotency_key, mark_created_by, record_call
 from notes_conformance.tls import tls_verify
 
 SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
@@ -86,6 +86,7 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
     if meta is not None and meta.generation.mode == GenerationMode.POSITIVE and case.query:
         case.query.pop("cursor", None)
     mark_created_by(case)
+    fresh_idempotency_key(case)
     return case
 
 
