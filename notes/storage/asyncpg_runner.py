@@ -33,6 +33,14 @@ class AsyncpgRunner:
 
     def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         entry = self._cache.compiled(statement)
+        if entry.plan_per_value:
+            # Not from asyncpg's statement cache: after five runs PostgreSQL may keep one
+            # generic plan for a cached statement, and for `LIKE $1` that plan cannot use
+            # the trigram indexes (a search then reads the table). A statement prepared
+            # for this one run is planned with its value (benchmarks/README.md).
+            prepared = await_only(self.connection.prepare(entry.sql))
+            fresh: list[Row] = await_only(prepared.fetch(*entry.values(params)))
+            return fresh
         rows: list[Row] = await_only(self.connection.fetch(entry.sql, *entry.values(params)))
         return rows
 

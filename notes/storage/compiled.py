@@ -27,6 +27,9 @@ class CompiledStatement:
     # Values the statement carries itself (a literal 1 in VALUES, a `version + 1`).
     fixed_values: dict[str, Any]
     datetime_columns: tuple[int, ...]
+    # A pattern match (`q`): its best plan depends on the pattern's value (a trigram
+    # index, or none for a short one), so it must be planned for each value.
+    plan_per_value: bool = False
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """The statement's positional values, from named ones."""
@@ -72,4 +75,5 @@ class StatementCache:
             tuple(compiled.positiontup or ()),
             {k: v for k, v in compiled.params.items() if v is not None},
             datetime_columns,
+            plan_per_value=" LIKE " in compiled.string,
         )

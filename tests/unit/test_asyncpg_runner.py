@@ -76,3 +76,25 @@ async def test_both_runners_read_and_write_the_same_rows(
     )
     assert page_fast == page_plain
     assert [item["id"] for item in page_fast] == [fast.id, plain.id]
+
+
+async def test_a_search_is_planned_for_its_own_pattern(runner: AsyncpgRunner) -> None:
+    # A cached `LIKE $1` statement may get one generic plan after five runs, one that
+    # cannot use the trigram indexes; each search must be prepared for its one run.
+    query = ListQuery(limit=10, q="alpha")
+    for _ in range(8):
+        await greenlet_spawn(repository.list_notes, runner, query=query, caller=None)
+    reused = await runner.connection.fetchval(
+        "SELECT count(*) FROM pg_prepared_statements"
+        " WHERE statement LIKE '%LIKE%' AND generic_plans + custom_plans > 1"
+    )
+    assert reused == 0
+    # Point reads keep asyncpg's cache: prepared once, run many times.
+    note = await greenlet_spawn(repository.insert_note, runner, fields=FIELDS, caller=None)
+    for _ in range(3):
+        await greenlet_spawn(repository.get_note, runner, note_id=note.id, caller=None)
+    kept = await runner.connection.fetchval(
+        "SELECT max(generic_plans + custom_plans) FROM pg_prepared_statements"
+        " WHERE statement LIKE '%WHERE notes.id = $1%'"
+    )
+    assert kept == 3
