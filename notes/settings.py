@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     sqlite_busy_timeout: PositiveSeconds = 5.0
     # Seconds a client may take to send a request body (408 after).
     request_timeout: PositiveSeconds = 30.0
+    # Seconds a listing's statement may run before it is stopped: 503 (v1.1, LIST-24).
+    list_time_budget: PositiveSeconds = 0.5
     # How long a create's Idempotency-Key and its answer are kept (v1.1, IDEM-5).
     idempotency_ttl: PositiveSeconds = 24 * 60 * 60.0
     # Seconds an idle keep-alive connection stays open.

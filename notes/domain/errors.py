@@ -78,6 +78,19 @@ class DatabaseUnavailable(NotesError):
         super().__init__("The database cannot be reached right now; try again later.")
 
 
+class ListingOverBudget(NotesError):
+    """A listing whose statement ran past NOTES_LIST_TIME_BUDGET, and was stopped so that
+    it cannot starve other requests (v1.1, LIST-24)."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"This listing takes longer than the server allows ({seconds:g} s) and was "
+            "stopped; narrow it (a longer q, a created_by or priority filter) or retry later."
+        )
+
+
 class SchemaOutOfDate(NotesError):
     """The database's schema is not the revision this code's migrations end at."""
 

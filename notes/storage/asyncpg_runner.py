@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.util import await_only
 
+from notes.domain.errors import ListingOverBudget
 from notes.domain.timestamps import already_datetime
 from notes.storage.compiled import StatementCache
 from notes.storage.statements import Row, Statement
@@ -44,8 +45,19 @@ class AsyncpgRunner:
         rows: list[Row] = await_only(self.connection.fetch(entry.sql, *entry.values(params)))
         return rows
 
-    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return self.fetch(statement, params)  # asyncpg's rows hold datetimes already
+    def fetch_stored(
+        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
+    ) -> list[Row]:
+        if budget is None:
+            return self.fetch(statement, params)  # asyncpg's rows hold datetimes already
+        entry = self._cache.compiled(statement)
+        try:
+            # asyncpg asks the server to cancel the statement when the time is up.
+            prepared = await_only(self.connection.prepare(entry.sql))
+            rows: list[Row] = await_only(prepared.fetch(*entry.values(params), timeout=budget))
+        except TimeoutError:
+            raise ListingOverBudget(budget) from None
+        return rows
 
     @property
     def read_datetime(self) -> Callable[[Any], datetime]:

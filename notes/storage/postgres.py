@@ -18,7 +18,7 @@ from sqlalchemy import make_url
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.util import greenlet_spawn
 
-from notes.domain.errors import DatabaseUnavailable, WriteConflict
+from notes.domain.errors import DatabaseUnavailable, ListingOverBudget, WriteConflict
 from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
@@ -123,7 +123,10 @@ class PostgresBackend:
         except Exception as error:
             # A domain error (404, 412) is raised before anything is written, and the
             # transaction's block has rolled back: the connection is as good as new.
-            broken = _unavailable(error) or connection.is_in_transaction()
+            # Over its budget, asyncpg cancelled the statement: a fresh connection is
+            # simpler than waiting for the cancellation to land.
+            over_budget = isinstance(error, ListingOverBudget)
+            broken = over_budget or _unavailable(error) or connection.is_in_transaction()
             _raise_if_unavailable(error)
             raise
         finally:

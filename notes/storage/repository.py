@@ -297,7 +297,9 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> list[NoteObject]:
+def list_notes(
+    runner: StatementRunner, *, query: ListQuery, caller: Caller, budget: float | None = None
+) -> list[NoteObject]:
     """One page, plus one more note when there is a next page (the caller trims it),
     as the API shows them: a page needs no ETags, and no records."""
     owner = scope(caller)
@@ -327,7 +329,8 @@ def list_notes(runner: StatementRunner, *, query: ListQuery, caller: Caller) -> 
         params["after_value"] = query.after.value
         if query.sort_key != "id":
             params["after_id"] = query.after.id
-    return note_objects(runner.fetch_stored(statement, params), runner.read_datetime)
+    rows = runner.fetch_stored(statement, params, budget=budget)
+    return note_objects(rows, runner.read_datetime)
 
 
 def check_schema(runner: StatementRunner) -> None:

@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +31,7 @@ from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
-from notes.domain.errors import NotesError
+from notes.domain.errors import ListingOverBudget, NotesError
 from notes.domain.observer import DatabaseObserver
 from notes.settings import Settings
 from notes.storage import repository
@@ -46,6 +47,8 @@ logger = logging.getLogger(__name__)
 # fsync, few enough that a failing batch stays cheap to retry one by one.
 MAX_WRITE_BATCH = 64
 MAX_READ_BATCH = 32
+# A listing's time budget is checked every this many SQLite VM steps (well under 1 ms).
+PROGRESS_STEPS = 10_000
 
 
 def _sqlite_value(value: object) -> object:
@@ -86,8 +89,26 @@ class SqliteRunner:
             rows = _with_datetimes(rows, entry.datetime_columns)
         return rows
 
-    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        rows: list[Row] = self._run_raw(statement, params)[1].fetchall()
+    def fetch_stored(
+        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
+    ) -> list[Row]:
+        if budget is None:
+            rows: list[Row] = self._run_raw(statement, params)[1].fetchall()
+            return rows
+        raw = self.connection.connection.driver_connection
+        assert raw is not None
+        deadline = time.monotonic() + budget
+        # SQLite calls this every PROGRESS_STEPS virtual-machine steps; a true answer
+        # interrupts the statement.
+        raw.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        try:
+            rows = self._run_raw(statement, params)[1].fetchall()
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise ListingOverBudget(budget) from None
+            raise
+        finally:
+            raw.set_progress_handler(None, 0)
         return rows
 
     @property

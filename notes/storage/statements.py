@@ -30,10 +30,13 @@ class StatementRunner(Protocol):
     def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
         """The rows of `statement` run with `params`, datetimes as datetimes."""
 
-    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+    def fetch_stored(
+        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
+    ) -> list[Row]:
         """The rows as the driver returns them, datetimes maybe still as stored: a
         caller with many rows reads them with `read_datetime` in its own pass, rather
-        than copying every row here first."""
+        than copying every row here first. A statement still running after `budget`
+        seconds is stopped: ``ListingOverBudget``."""
 
     @property
     def read_datetime(self) -> Callable[[Any], datetime]:
@@ -58,8 +61,11 @@ class SqlAlchemyRunner:
         # Rows are tuples already (Result.tuples() is deprecated in SQLAlchemy 2.1).
         return list(self.connection.execute(statement, dict(params)))
 
-    def fetch_stored(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
-        return self.fetch(statement, params)  # SQLAlchemy's rows hold datetimes already
+    def fetch_stored(
+        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
+    ) -> list[Row]:
+        # SQLAlchemy's rows hold datetimes already. The reference keeps no budget.
+        return self.fetch(statement, params)
 
     @property
     def read_datetime(self) -> Callable[[Any], datetime]:

@@ -39,13 +39,19 @@ class DatabaseNoteStore:
     """``domain.store.NoteStore`` on a ``Backend``: reads on its read path, writes in
     a transaction on its write path."""
 
-    def __init__(self, backend: Backend, *, idempotency_ttl: float) -> None:
+    def __init__(
+        self, backend: Backend, *, idempotency_ttl: float, list_time_budget: float | None = None
+    ) -> None:
         self.backend = backend
         self._idempotency_ttl = idempotency_ttl
         self._keyed_creates = 0
+        self._list_time_budget = list_time_budget
 
     async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
-        return await self.backend.read(partial(repository.list_notes, query=query, caller=caller))
+        work = partial(
+            repository.list_notes, query=query, caller=caller, budget=self._list_time_budget
+        )
+        return await self.backend.read(work)
 
     async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord:
         work = partial(repository.insert_note, fields=fields, caller=caller)
@@ -111,5 +117,7 @@ class DatabaseNoteStore:
 
 def open_store(settings: Settings, observer: DatabaseObserver | None = None) -> DatabaseNoteStore:
     return DatabaseNoteStore(
-        open_backend(settings, observer), idempotency_ttl=settings.idempotency_ttl
+        open_backend(settings, observer),
+        idempotency_ttl=settings.idempotency_ttl,
+        list_time_budget=settings.list_time_budget,
     )
