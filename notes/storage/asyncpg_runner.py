@@ -33,30 +33,33 @@ class AsyncpgRunner:
         self._cache = cache
 
     def fetch(self, statement: Statement, params: Mapping[str, Any]) -> list[Row]:
+        return self._rows(statement, params, None)
+
+    def fetch_stored(
+        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
+    ) -> list[Row]:
+        # asyncpg's rows hold datetimes already. Past the budget, asyncpg asks the
+        # server to cancel the statement.
+        try:
+            return self._rows(statement, params, budget)
+        except TimeoutError:
+            assert budget is not None
+            raise ListingOverBudget(budget) from None
+
+    def _rows(
+        self, statement: Statement, params: Mapping[str, Any], timeout: float | None
+    ) -> list[Row]:
         entry = self._cache.compiled(statement)
+        values = entry.values(params)
         if entry.plan_per_value:
             # Not from asyncpg's statement cache: after five runs PostgreSQL may keep one
             # generic plan for a cached statement, and for `LIKE $1` that plan cannot use
             # the trigram indexes (a search then reads the table). A statement prepared
             # for this one run is planned with its value (benchmarks/README.md).
             prepared = await_only(self.connection.prepare(entry.sql))
-            fresh: list[Row] = await_only(prepared.fetch(*entry.values(params)))
+            fresh: list[Row] = await_only(prepared.fetch(*values, timeout=timeout))
             return fresh
-        rows: list[Row] = await_only(self.connection.fetch(entry.sql, *entry.values(params)))
-        return rows
-
-    def fetch_stored(
-        self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
-    ) -> list[Row]:
-        if budget is None:
-            return self.fetch(statement, params)  # asyncpg's rows hold datetimes already
-        entry = self._cache.compiled(statement)
-        try:
-            # asyncpg asks the server to cancel the statement when the time is up.
-            prepared = await_only(self.connection.prepare(entry.sql))
-            rows: list[Row] = await_only(prepared.fetch(*entry.values(params), timeout=budget))
-        except TimeoutError:
-            raise ListingOverBudget(budget) from None
+        rows: list[Row] = await_only(self.connection.fetch(entry.sql, *values, timeout=timeout))
         return rows
 
     @property
