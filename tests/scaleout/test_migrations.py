@@ -135,7 +135,16 @@ def schema(url: str) -> dict[str, Any]:
 
 def _assert_head_schema(url: str) -> dict[str, Any]:
     found = schema(url)
-    assert found["tables"] == ["alembic_version", "notes", "users"]
+    assert found["tables"] == ["alembic_version", "idempotency_keys", "notes", "users"]
+    keys = fetch(
+        url,
+        "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE tablename = 'idempotency_keys' ORDER BY 1",
+    )
+    assert [(name, definition.split(" USING ")[-1]) for name, definition in keys] == [
+        ("ix_idempotency_keys_created_at", "btree (created_at)"),
+        ("pk_idempotency_keys", "btree (owner, key)"),
+    ]
     users = fetch(
         url, "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY 1"
     )
