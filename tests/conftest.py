@@ -81,6 +81,18 @@ def tested_postgres(request: pytest.FixtureRequest) -> PostgresDatabases | None:
 
 
 @pytest.fixture
+def fresh_postgres_url(postgres_databases: PostgresDatabases | None) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for a PostgreSQL-only test, whichever backend
+    is under test (skipped without NOTES_TEST_DATABASE_URL, failed where it is required)."""
+    if postgres_databases is None:
+        _skip_or_fail_without_postgres()
+    assert postgres_databases is not None
+    name = postgres_databases.create_copy()
+    yield postgres_databases.url_for(name)
+    postgres_databases.drop(name)
+
+
+@pytest.fixture
 def make_database_url(
     tmp_path: Path, tested_postgres: PostgresDatabases | None
 ) -> Iterator[Callable[[], str]]:

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.conftest import _skip_or_fail_without_postgres
-from tests.databases import PostgresDatabases
 from tests.reliability.figures import FigureRecorder
 from tests.reliability.server import ServerPool
 from tests.reliability.traffic import fetch_all
@@ -32,18 +29,11 @@ ANSWERS_PER_ROUND = 150
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_databases: PostgresDatabases | None
-) -> Iterator[str]:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
-        return
-    if postgres_databases is None:
-        _skip_or_fail_without_postgres()
-    assert postgres_databases is not None
-    name = postgres_databases.create_copy()
-    yield postgres_databases.url_for(name)
-    postgres_databases.drop(name)
+        return f"sqlite+aiosqlite:///{tmp_path / 'keys.db'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
 
 
 class Creates:

@@ -3,7 +3,7 @@ same rows as SQLAlchemy's own execution layer. On a real server (NOTES_TEST_DATA
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -19,25 +19,13 @@ from notes.storage.asyncpg_runner import AsyncpgRunner
 from notes.storage.compiled import StatementCache
 from notes.storage.postgres import connect_arguments
 from notes.storage.statements import SqlAlchemyRunner
-from tests.conftest import _skip_or_fail_without_postgres
-from tests.databases import PostgresDatabases
 
 FIELDS = {"title": "Ünïcode", "description": "50% _done_", "created_by": "me", "priority": 3}
 
 
 @pytest.fixture
-def postgres_url(postgres_databases: PostgresDatabases | None) -> Iterator[str]:
-    if postgres_databases is None:
-        _skip_or_fail_without_postgres()
-    assert postgres_databases is not None
-    name = postgres_databases.create_copy()
-    yield postgres_databases.url_for(name)
-    postgres_databases.drop(name)
-
-
-@pytest.fixture
-async def runner(postgres_url: str) -> AsyncIterator[AsyncpgRunner]:
-    connection = await asyncpg.connect(**connect_arguments(postgres_url))
+async def runner(fresh_postgres_url: str) -> AsyncIterator[AsyncpgRunner]:
+    connection = await asyncpg.connect(**connect_arguments(fresh_postgres_url))
     yield AsyncpgRunner(connection, StatementCache(asyncpg_dialect()))  # type: ignore[no-untyped-call]
     await connection.close()
 
@@ -52,27 +40,28 @@ async def _with_sqlalchemy(url: str, work: Any) -> Any:
 
 
 async def test_both_runners_read_and_write_the_same_rows(
-    runner: AsyncpgRunner, postgres_url: str
+    runner: AsyncpgRunner, fresh_postgres_url: str
 ) -> None:
     created_at = datetime(2017, 8, 23, 13, 45, 7, 120)
     fast = await greenlet_spawn(
         repository.insert_note, runner, fields={**FIELDS, "created_at": created_at}, caller=None
     )
     plain = await _with_sqlalchemy(
-        postgres_url, lambda unit: repository.insert_note(unit, fields=FIELDS, caller=None)
+        fresh_postgres_url, lambda unit: repository.insert_note(unit, fields=FIELDS, caller=None)
     )
     assert plain.id == fast.id + 1
     for note in (fast, plain):
         read_fast = await greenlet_spawn(repository.get_note, runner, note_id=note.id, caller=None)
         read_plain = await _with_sqlalchemy(
-            postgres_url, lambda unit, n=note: repository.get_note(unit, note_id=n.id, caller=None)
+            fresh_postgres_url,
+            lambda unit, n=note: repository.get_note(unit, note_id=n.id, caller=None),
         )
         assert read_fast == read_plain == note
     assert fast.created_at == created_at
     query = ListQuery(limit=10, q="% _d")
     page_fast = await greenlet_spawn(repository.list_notes, runner, query=query, caller=None)
     page_plain = await _with_sqlalchemy(
-        postgres_url, lambda unit: repository.list_notes(unit, query=query, caller=None)
+        fresh_postgres_url, lambda unit: repository.list_notes(unit, query=query, caller=None)
     )
     assert page_fast == page_plain
     assert [item["id"] for item in page_fast] == [fast.id, plain.id]

@@ -4,29 +4,20 @@ no more open than allowed. On a real server (NOTES_TEST_DATABASE_URL)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 
 from notes.storage.connections import ConnectionSet
 from notes.storage.postgres import connect_arguments
-from tests.conftest import _skip_or_fail_without_postgres
-from tests.databases import PostgresDatabases
 
 Factory = Callable[..., ConnectionSet]
 
 
 @pytest.fixture
-def postgres_connect_arguments(
-    postgres_databases: PostgresDatabases | None,
-) -> Iterator[dict[str, Any]]:
-    if postgres_databases is None:
-        _skip_or_fail_without_postgres()
-    assert postgres_databases is not None
-    name = postgres_databases.create_copy()
-    yield connect_arguments(postgres_databases.url_for(name))
-    postgres_databases.drop(name)
+def postgres_connect_arguments(fresh_postgres_url: str) -> dict[str, Any]:
+    return connect_arguments(fresh_postgres_url)
 
 
 @pytest.fixture
