@@ -74,13 +74,14 @@ def test_the_same_key_with_another_body_is_422(keyed_api: Api, owner: str) -> No
 
 
 @pytest.mark.rule("IDEM-4")
-@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
+# Malformed keys any HTTP hop carries unchanged (a byte above 0x7F may be re-encoded).
+@pytest.mark.parametrize("key", ["", "x" * 256, "tab\there"])
 def test_a_malformed_key_is_400(keyed_api: Api, owner: str, key: str) -> None:
     response = keyed_api.request(
         "POST",
         "/notes",
         data=json.dumps(note_payload(owner)).encode(),
-        headers={"Content-Type": "application/json", KEY: key.encode("latin-1")},
+        headers={"Content-Type": "application/json", KEY: key},
     )
     problem = assert_problem(response, 400)
     assert KEY in problem["detail"]
