@@ -83,6 +83,17 @@ def _peer(request: web.BaseRequest) -> str | None:
     return str(peername[0]) if isinstance(peername, tuple) else None
 
 
+def _encodable(value: str) -> str:
+    """A header value as `Request.clone` can encode it again: bytes that were not UTF-8
+    (legal in HTTP, kept by aiohttp as surrogates) become U+FFFD. Without this a request
+    with such a header, forwarded by a trusted proxy with a host, was a 500."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
+
+
 def forwarded_middleware(trusted: tuple[Network, ...]) -> Middleware:
     is_trusted = trust_check(trusted)
 
@@ -97,7 +108,9 @@ def forwarded_middleware(trusted: tuple[Network, ...]) -> Middleware:
         if remote is not None:
             changes["remote"] = remote
         if host is not None:
-            headers = CIMultiDict(request.headers)
+            headers = CIMultiDict(
+                (name, _encodable(value)) for name, value in request.headers.items()
+            )
             headers[hdrs.HOST] = host
             changes["headers"] = headers
         if not changes:

@@ -3,6 +3,7 @@ trusted proxies only (docs/contract.md, "v1.1: operations")."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -176,3 +177,26 @@ def test_trusted_proxies_are_addresses_or_networks() -> None:
         Settings.from_environment(env_file=None, trusted_proxies="proxy.example")
     parsed = Settings.from_environment(env_file=None, trusted_proxies="127.0.0.1,10.0.0.0/8")
     assert [str(network) for network in parsed.trusted_proxies] == ["127.0.0.1/32", "10.0.0.0/8"]
+
+
+@pytest.mark.rule("OPS-13", "ERR-1")
+async def test_a_forwarded_request_with_a_header_that_is_not_utf8_is_answered(
+    aiohttp_client: AiohttpClient, database_url: str
+) -> None:
+    # HTTP allows any byte above 0x7F in a header value; aiohttp keeps one that is not
+    # UTF-8 as a surrogate, which Request.clone (the forwarded host) could not encode.
+    client = await trusted_client(aiohttp_client, database_url, "127.0.0.1, ::1")
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    body = b'{"title": "t", "created_by": "me"}'
+    writer.write(
+        b"POST /notes HTTP/1.1\r\nHost: internal\r\nX-Forwarded-Host: api.example\r\n"
+        b"Content-Type: application/json\r\nIdempotency-Key: \xd7\xf8\r\n"
+        b"User-Agent: caf\xe9\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    assert status_line.startswith(b"HTTP/1.1 400 "), status_line  # the key is malformed
