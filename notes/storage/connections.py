@@ -2,11 +2,13 @@
 
 Why not asyncpg's own pool: its release runs in a task of its own (``asyncio.shield``)
 and resets the session with a round trip to the server (``RESET ALL`` and more) on
-every return, and its waiters are not served in order, which gave our p99 its long
-tail (benchmarks/README.md, "PostgreSQL"). This set lends a connection back without
-either: the units of work that use it leave no session state behind (no SET, no
-LISTEN, no prepared statement by name but asyncpg's own cache), and one that ended
-abnormally, with its transaction in an unknown state, is closed, not lent again.
+every return; and its waiters are not served in order (a request that arrives as a
+connection comes back takes it from ``asyncio.Queue`` ahead of the waiter that was
+woken, which then queues again at the back), which makes a long tail
+(benchmarks/README.md, "PostgreSQL against its floor"). This set hands a returned
+connection straight to the first waiter, with no task and no round trip: the units of
+work leave no session state behind (no SET, no LISTEN), and one that ended abnormally,
+its transaction in an unknown state, is closed, not lent again.
 """
 
 from __future__ import annotations
