@@ -4,7 +4,7 @@ The repository's units of work are synchronous (one body of logic for both backe
 On PostgreSQL they run in a greenlet (SQLAlchemy's ``greenlet_spawn``), and each
 statement is awaited on the asyncpg connection through ``await_only``: asyncpg's own
 prepared-statement cache, rows as asyncpg returns them, none of SQLAlchemy's
-execution and result layer per statement (benchmarks/README.md, "PostgreSQL").
+execution and result layer per statement (benchmarks/README.md, "PostgreSQL against its floor").
 """
 
 from __future__ import annotations
