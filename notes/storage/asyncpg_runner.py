@@ -9,9 +9,10 @@ execution and result layer per statement (benchmarks/README.md, "PostgreSQL agai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.sql.dml import Insert
@@ -21,6 +22,8 @@ from notes.domain.errors import ListingOverBudget
 from notes.domain.timestamps import already_datetime
 from notes.storage.compiled import StatementCache
 from notes.storage.statements import Row, Statement
+
+T = TypeVar("T")
 
 
 class AsyncpgRunner:
@@ -38,8 +41,8 @@ class AsyncpgRunner:
     def fetch_stored(
         self, statement: Statement, params: Mapping[str, Any], *, budget: float | None = None
     ) -> list[Row]:
-        # asyncpg's rows hold datetimes already. Past the budget, asyncpg asks the
-        # server to cancel the statement.
+        # asyncpg's rows hold datetimes already. Past the budget the statement is
+        # cancelled as the database timeout cancels one (the connection is then closed).
         try:
             return self._rows(statement, params, budget)
         except TimeoutError:
@@ -57,9 +60,9 @@ class AsyncpgRunner:
             # the trigram indexes (a search then reads the table). A statement prepared
             # for this one run is planned with its value (benchmarks/README.md).
             prepared = await_only(self.connection.prepare(entry.sql))
-            fresh: list[Row] = await_only(prepared.fetch(*values, timeout=timeout))
+            fresh: list[Row] = await_only(_within(prepared.fetch(*values), timeout))
             return fresh
-        rows: list[Row] = await_only(self.connection.fetch(entry.sql, *values, timeout=timeout))
+        rows: list[Row] = await_only(_within(self.connection.fetch(entry.sql, *values), timeout))
         return rows
 
     @property
@@ -75,3 +78,13 @@ class AsyncpgRunner:
     def execute(self, statement: Statement, params: Mapping[str, Any]) -> None:
         entry = self._cache.compiled(statement)
         await_only(self.connection.execute(entry.sql, *entry.values(params)))
+
+
+async def _within(query: Awaitable[T], seconds: float | None) -> T:
+    """`query`, cancelled after `seconds`. Not asyncpg's own `timeout=`: its timer,
+    left behind on a connection closed after the cancellation, crashed the process at
+    shutdown under uvloop (tests/scaleout, SIGTERM during a database stall)."""
+    if seconds is None:
+        return await query
+    async with asyncio.timeout(seconds):
+        return await query
