@@ -81,9 +81,10 @@ class AsyncpgRunner:
 
 
 async def _within(query: Awaitable[T], seconds: float | None) -> T:
-    """`query`, cancelled after `seconds`. Not asyncpg's own `timeout=`: its timer,
-    left behind on a connection closed after the cancellation, crashed the process at
-    shutdown under uvloop (tests/scaleout, SIGTERM during a database stall)."""
+    """`query`, cancelled after `seconds`, as the database timeout cancels one. Not
+    asyncpg's own `timeout=`: with it, a server stopped during a database stall
+    crashed at shutdown (SIGSEGV under uvloop, tests/scaleout; the cause inside
+    asyncpg or uvloop was not pinned down)."""
     if seconds is None:
         return await query
     async with asyncio.timeout(seconds):
