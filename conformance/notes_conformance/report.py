@@ -41,15 +41,24 @@ class Summary:
         return [check for check in self.checks if check.verdict is Verdict.FAILED]
 
     @property
+    def required_failures(self) -> list[CheckResult]:
+        """The failed checks that fail the server: all but those citing only recommended
+        rules, which are reported and fail nothing (the contract, "Required and recommended")."""
+        recommended = {result.rule.id for result in self.results if result.rule.recommended}
+        return [c for c in self.failed_checks if not c.rules or not set(c.rules) <= recommended]
+
+    @property
     def passed(self) -> bool:
-        return not self.failed_checks
+        return not self.required_failures
 
     def headline(self) -> str:
         checks = self.checks
         ran = sum(1 for check in checks if check.verdict is not Verdict.SKIPPED)
         verdict = "PASSED" if self.passed else "FAILED"
+        missed = sum(1 for r in self.results if r.verdict is Verdict.FAILED and r.rule.recommended)
+        note = f" ({missed} recommended missed: reported, not failing)" if missed else ""
         return (
-            f"{verdict}: {self.count(Verdict.FAILED)} rules failed, "
+            f"{verdict}: {self.count(Verdict.FAILED) - missed} rules failed{note}, "
             f"{self.count(Verdict.PASSED)} passed, {self.count(Verdict.SKIPPED)} skipped, "
             f"{self.count(Verdict.UNCHECKED)} not checked (of {len(self.results)}); "
             f"{len(self.failed_checks)} of {ran} checks run failed, "
