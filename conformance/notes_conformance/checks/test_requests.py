@@ -43,8 +43,10 @@ OTHER_TYPES = [
     "application/xml",
     "application/octet-stream",
     "application/jsonx",
-    "json",
 ]
+# Not media types at all: v1 leaves them to the server, 400 or 415 (an empty value may
+# also be read as JSON).
+NOT_MEDIA_TYPES = ["json", ";;;"]
 
 
 @pytest.mark.parametrize("content_type", JSON_TYPES)
@@ -73,6 +75,20 @@ def test_other_content_types_are_415_and_change_nothing(
     path = "/notes" if method == "POST" else note_path
     response = api.send_json(method, path, body_for(method, owner), content_type=content_type)
     assert_problem(response, 415)
+    assert api.get(note_path).json() == before
+    assert api.all_notes(created_by=owner) == [before]
+
+
+@pytest.mark.parametrize("content_type", NOT_MEDIA_TYPES)
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
+def test_a_content_type_that_is_no_media_type_is_400_or_415_and_changes_nothing(
+    api: Api, owner: str, note_path: str, method: str, content_type: str
+) -> None:
+    before = api.get(note_path).json()
+    path = "/notes" if method == "POST" else note_path
+    response = api.send_json(method, path, body_for(method, owner), content_type=content_type)
+    assert response.status_code in {400, 415}, response.status_code
+    assert_problem(response, response.status_code)
     assert api.get(note_path).json() == before
     assert api.all_notes(created_by=owner) == [before]
 
