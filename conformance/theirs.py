@@ -21,10 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from conformance.ours import kit
-from notes.process import LOOPBACK, CommandForPort, ServerProcess
+from notes.process import LOOPBACK, CommandForPort, ServerProcess, service_environment
 
 SERVER = Path(__file__).resolve().parent / "independent" / "server.js"
+KIT = (sys.executable, "-m", "notes_conformance")
 OLDEST_NODE = 18
 
 
@@ -64,7 +64,8 @@ def main(arguments: list[str]) -> int:
             print(f"conformance-independent, run {number}: {what}", flush=True)
             log_path = Path(name) / f"server-{number}.log"
             with ServerProcess(node_command(node, flags), log_path=log_path) as server:
-                codes.append(kit(server.base_url, "--exclusive", *arguments))
+                kit = [*KIT, server.base_url, "--exclusive", *arguments]
+                codes.append(subprocess.call(kit, env=service_environment()))
     return max(codes)
 
 
