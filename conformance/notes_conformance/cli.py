@@ -156,8 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "notes-conformance: interrupted; the report covers the checks that ran", file=sys.stderr
         )
         return INTERRUPTED
-    if not summary.passed or code == pytest.ExitCode.TESTS_FAILED:
+    if not summary.passed:
         return 1
-    if code != pytest.ExitCode.OK:
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         return int(code)  # a usage error, an internal error, or no check selected
     return 0

@@ -26,6 +26,10 @@ class Rule:
     def withdrawn(self) -> bool:
         return "withdrawn" in self.version
 
+    @property
+    def recommended(self) -> bool:
+        return "recommended" in self.version
+
 
 def contract_text() -> str:
     return resources.files("notes_conformance").joinpath("contract.md").read_text("utf-8")

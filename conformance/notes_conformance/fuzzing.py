@@ -37,6 +37,19 @@ def fresh_idempotency_key(case: Case[Any]) -> None:
             case.headers[name] = f"{mark()}{uuid.uuid4().hex}"
 
 
+def whole_floats_as_integers(case: Case[Any]) -> None:
+    """A positive case writes a whole-number float (`-338.0`, which JSON Schema counts as an
+    integer) as the integer: VAL-10 lets a server refuse it, so only the checks of VAL-10
+    and VAL-11 send one."""
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE:
+        return
+    if isinstance(case.body, dict):
+        for key, value in case.body.items():
+            if isinstance(value, float) and value.is_integer():
+                case.body[key] = int(value)
+
+
 def record_call(context: HookContext, case: Case[Any], response: Response) -> None:
     """schemathesis' `after_call` hook: the exchange goes to the run's record."""
     del context, case

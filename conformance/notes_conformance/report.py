@@ -41,15 +41,24 @@ class Summary:
         return [check for check in self.checks if check.verdict is Verdict.FAILED]
 
     @property
+    def required_failures(self) -> list[CheckResult]:
+        """The failed checks that fail the server: all but those citing only recommended
+        rules, which are reported and fail nothing (the contract, "Required and recommended")."""
+        recommended = {result.rule.id for result in self.results if result.rule.recommended}
+        return [c for c in self.failed_checks if not c.rules or not set(c.rules) <= recommended]
+
+    @property
     def passed(self) -> bool:
-        return not self.failed_checks
+        return not self.required_failures
 
     def headline(self) -> str:
         checks = self.checks
         ran = sum(1 for check in checks if check.verdict is not Verdict.SKIPPED)
         verdict = "PASSED" if self.passed else "FAILED"
+        missed = sum(1 for r in self.results if r.verdict is Verdict.FAILED and r.rule.recommended)
+        note = f" ({missed} recommended missed: reported, not failing)" if missed else ""
         return (
-            f"{verdict}: {self.count(Verdict.FAILED)} rules failed, "
+            f"{verdict}: {self.count(Verdict.FAILED) - missed} rules failed{note}, "
             f"{self.count(Verdict.PASSED)} passed, {self.count(Verdict.SKIPPED)} skipped, "
             f"{self.count(Verdict.UNCHECKED)} not checked (of {len(self.results)}); "
             f"{len(self.failed_checks)} of {ran} checks run failed, "
@@ -105,9 +114,11 @@ def failure_blocks(summary: Summary) -> list[tuple[str, CheckResult]]:
 def text(summary: Summary, rules: Mapping[str, Rule]) -> str:
     """The terminal's report: the failures in detail, then every rule, then the verdict."""
     lines: list[str] = []
+    failing = {check.nodeid for check in summary.required_failures}
     for rule_id, check in failure_blocks(summary):
         cited = ", ".join(check.rules) or "no rule"
-        lines.append(f"\n== FAIL {cited}: {check.nodeid}")
+        label = "FAIL" if check.nodeid in failing else "MISS (recommended: reported, not failing)"
+        lines.append(f"\n== {label} {cited}: {check.nodeid}")
         for rid in check.rules:
             rule = rules.get(rid)
             if rule is not None:

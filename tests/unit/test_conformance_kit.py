@@ -17,7 +17,7 @@ from notes.settings import Settings
 from notes_conformance.contract import contract_text, load_rules
 from notes_conformance.outcomes import CheckResult, Verdict, by_rule
 from notes_conformance.preflight import NotANotesServer, check_target
-from notes_conformance.report import Summary, markdown, write_junit
+from notes_conformance.report import Summary, markdown, text, write_junit
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_ID = re.compile(r"^(?:- |\| )\*\*([A-Z]+-\d+)\*\*", re.MULTILINE)
@@ -103,3 +103,19 @@ def test_the_junit_file_names_each_rule_and_the_selftest_reads_it(tmp_path: Path
     assert rule_ids == ("RES-2",)
     assert not summary.passed
     assert "RES-2" in markdown(summary, rules)
+
+
+def test_a_check_of_recommended_rules_alone_is_reported_and_fails_nothing() -> None:
+    rules = load_rules()
+    assert rules["VAL-11"].recommended
+    assert not rules["VAL-10"].recommended
+    missed = _check("checks/test_a.py::test_1", ("VAL-11",), Verdict.FAILED, "assert 422 == 201")
+    summary = Summary("http://t", by_rule(rules, [missed]), [], 1.0)
+    assert summary.passed
+    assert summary.headline().startswith("PASSED: 0 rules failed (1 recommended missed")
+    assert "VAL-11" in markdown(summary, rules)
+    assert "== MISS (recommended: reported, not failing) VAL-11:" in text(summary, rules)
+    also_required = _check("checks/test_a.py::test_2", ("VAL-10", "VAL-11"), Verdict.FAILED)
+    assert not Summary("http://t", by_rule(rules, [missed, also_required]), [], 1.0).passed
+    unruled = _check("checks/test_b.py::test_3", (), Verdict.FAILED, "boom")
+    assert not Summary("http://t", by_rule(rules, [missed]), [unruled], 1.0).passed

@@ -10,12 +10,12 @@ import contextvars
 import json
 import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 
@@ -71,7 +71,8 @@ class Api:
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("allow_redirects", False)
         kwargs.setdefault("verify", tls_verify())
-        response = self.session.request(method, self.url(path), **kwargs)
+        url = with_query(self.url(path), kwargs.pop("params", None))
+        response = self.session.request(method, url, **kwargs)
         record(response)
         return response
 
@@ -147,6 +148,15 @@ class Api:
 
     def all_notes(self, **params: object) -> list[JsonObject]:
         return [note for page in self.walk(**params) for note in page]
+
+
+def with_query(url: str, params: Mapping[str, object] | Sequence[tuple[str, object]] | None) -> str:
+    """``url`` with ``params`` added to its query, a space written `%20`: the contract does
+    not say how a `+` in a query reads (a space, as HTML forms write one, or a plus sign
+    [RFC 3986]), so the kit never sends one."""
+    pairs = params.items() if isinstance(params, Mapping) else params or ()
+    query = urlencode([(k, v) for k, v in pairs if v is not None], doseq=True, quote_via=quote)
+    return f"{url}{'&' if '?' in url else '?'}{query}" if query else url
 
 
 def note_payload(owner: str, **fields: object) -> JsonObject:

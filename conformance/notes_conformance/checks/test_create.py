@@ -165,6 +165,7 @@ def test_values_outside_the_bounds_are_422_naming_the_field(
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("VAL-11")
 def test_a_whole_number_float_priority_is_taken_as_an_integer(api: Api, owner: str) -> None:
     response = api.send_json("POST", "/notes", note_payload(owner, priority=4.0))
     note = assert_note_response(response, 201)

@@ -42,6 +42,13 @@ def test_a_422_lists_one_error_per_problem_with_field_and_message(api: Api, owne
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("ERR-6")
+def test_a_body_members_field_is_dollar_dot_its_name(api: Api, owner: str) -> None:
+    payload = note_payload(owner, title="", created_at="yesterday")
+    problem = assert_problem(api.send_json("POST", "/notes", payload), 422)
+    assert {error["field"] for error in problem["errors"]} == {"$.title", "$.created_at"}
+
+
 def test_a_missing_field_is_named(api: Api) -> None:
     problem = assert_problem(api.send_json("POST", "/notes", {}), 422)
     fields = " ".join(error["field"] for error in problem["errors"])

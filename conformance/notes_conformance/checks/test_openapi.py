@@ -17,6 +17,7 @@ from notes_conformance.checks.support import (
     NOTE_KEYS,
     Api,
     JsonObject,
+    assert_problem,
     unique,
 )
 
@@ -109,7 +110,16 @@ def test_error_responses_are_problem_json(document: JsonObject, method: str, pat
             content = resolve(document, response).get("content", {})
             assert "application/problem+json" in content, (method, path, status)
             schema = schema_of(document, content["application/problem+json"]["schema"])
-            assert {"type", "title", "status", "detail"} <= set(schema.get("properties", {}))
+            assert {"type", "title", "status", "detail"} <= declared_properties(document, schema)
+
+
+def declared_properties(document: JsonObject, schema: JsonObject) -> set[str]:
+    """The member names a schema declares, its `allOf` parts' included (DOC-7 asks for a
+    schema holding them, however it is composed)."""
+    names = set(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        names |= declared_properties(document, schema_of(document, part))
+    return names
 
 
 @pytest.mark.parametrize(
@@ -393,8 +403,14 @@ def test_times_outside_utc_years_1_to_9999_are_refused_as_documented(
     response = api.send_json(
         "POST", "/notes", {"title": "t", "created_by": owner, "created_at": value}
     )
-    assert response.status_code == 422, response.text
-    assert response.json()["errors"][0]["field"] == "$.created_at"
+    assert_problem(response, 422, field="created_at")
+
+
+def may_refuse_in_words(field: str, value: object) -> bool:
+    """VAL-10 lets a server refuse a whole-number float priority (`4.0`), and JSON Schema
+    cannot: it reads 4.0 as the integer 4. Such a server says so in words (DOC-10), which
+    DOC-9 holds it to; no check can read words, so its refusal passes here."""
+    return field == "priority" and isinstance(value, float) and value.is_integer()
 
 
 def validator_for(document: JsonObject, pointer: str) -> OAS31Validator:
@@ -411,6 +427,8 @@ def test_the_server_accepts_exactly_what_the_document_declares_valid(
     response = api.send_json("POST", "/notes", body)
     assert response.status_code in {201, 422}, response.text
     accepted = response.status_code == 201
+    if may_refuse_in_words(field, value) and not accepted:
+        return
     assert accepted == declared_valid, (
         f"the document says {body!r} is {'valid' if declared_valid else 'invalid'}, "
         f"the server answered {response.status_code}: {response.text[:300]}"
@@ -432,6 +450,8 @@ def test_patch_accepts_exactly_what_the_document_declares_valid(
     )
     assert response.status_code in {200, 422}, response.text
     accepted = response.status_code == 200
+    if may_refuse_in_words(field, value) and not accepted:
+        return
     assert accepted == declared_valid, (
         f"the document says {body!r} is {'valid' if declared_valid else 'invalid'}, "
         f"the server answered {response.status_code}: {response.text[:300]}"

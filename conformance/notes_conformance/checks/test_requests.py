@@ -43,8 +43,10 @@ OTHER_TYPES = [
     "application/xml",
     "application/octet-stream",
     "application/jsonx",
-    "json",
 ]
+# Not media types at all: v1 leaves them to the server, 400 or 415 (an empty value may
+# also be read as JSON).
+NOT_MEDIA_TYPES = ["json", ";;;"]
 
 
 @pytest.mark.parametrize("content_type", JSON_TYPES)
@@ -64,7 +66,7 @@ def test_json_content_types_are_read_as_json_on_put_and_patch(
     assert_note_response(response, 200)
 
 
-@pytest.mark.parametrize("content_type", OTHER_TYPES)
+@pytest.mark.parametrize("content_type", OTHER_TYPES + NOT_MEDIA_TYPES)
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
 def test_other_content_types_are_415_and_change_nothing(
     api: Api, owner: str, note_path: str, method: str, content_type: str
@@ -72,7 +74,9 @@ def test_other_content_types_are_415_and_change_nothing(
     before = api.get(note_path).json()
     path = "/notes" if method == "POST" else note_path
     response = api.send_json(method, path, body_for(method, owner), content_type=content_type)
-    assert_problem(response, 415)
+    statuses = {400, 415} if content_type in NOT_MEDIA_TYPES else {415}
+    assert response.status_code in statuses, f"{response.status_code}: {response.text[:300]}"
+    assert_problem(response, response.status_code)
     assert api.get(note_path).json() == before
     assert api.all_notes(created_by=owner) == [before]
 

@@ -23,7 +23,12 @@ import schemathesis
 from _pytest.nodeid import NodeId
 from schemathesis import BaseSchema, Case, CheckFunction, GenerationMode, HookContext, Response
 
-from notes_conformance.fuzzing import fresh_idempotency_key, mark_created_by, record_call
+from notes_conformance.fuzzing import (
+    fresh_idempotency_key,
+    mark_created_by,
+    record_call,
+    whole_floats_as_integers,
+)
 from notes_conformance.tls import tls_verify
 
 SCALE = 10 if os.environ.get("HYPOTHESIS_PROFILE", "").strip() == "thorough" else 1
@@ -52,6 +57,11 @@ def bounded(**overrides: Any) -> hypothesis.settings:
 # cannot say which tags are current, so a schema-valid precondition may fail. Every other
 # status the check allows by default stays as it is.
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "412", "429", "5xx"]
+# A wrong body with an If-Match that fails may be 412 as well as 400 or 422: v1 leaves
+# open which answer wins (docs/contract.md, after COND-10). schemathesis' own list, and 412.
+NEGATIVE_STATUSES = [
+    *("400", "401", "403", "404", "405", "406", "409", "412", "415", "422", "428", "429", "5xx")
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +74,7 @@ def api_schema(shared_base_url: str) -> BaseSchema:
             "checks": {
                 "enabled": True,
                 "positive_data_acceptance": {"expected-statuses": POSITIVE_STATUSES},
+                "negative_data_rejection": {"expected-statuses": NEGATIVE_STATUSES},
             },
             "phases": {"stateful": {"max-steps": STEPS}},
         }
@@ -79,7 +90,8 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
 
     A cursor is valid only if the server gave it out; no schema can describe that set, and the
     contract makes any other (forged) cursor a 422. Negative cases keep whatever they carry.
-    A positive case's `created_by` carries the run's mark (the clean-up's handle).
+    A positive case's `created_by` carries the run's mark (the clean-up's handle), and its
+    whole-number floats are integers (VAL-10).
     """
     del context
     meta = case.meta
@@ -87,6 +99,7 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
         case.query.pop("cursor", None)
     mark_created_by(case)
     fresh_idempotency_key(case)
+    whole_floats_as_integers(case)
     return case
 
 

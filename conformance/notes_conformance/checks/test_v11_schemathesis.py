@@ -26,7 +26,7 @@ from notes_conformance.checks.test_schemathesis import (
     bounded,
 )
 from notes_conformance.checks.tokens import Users
-from notes_conformance.fuzzing import fresh_idempotency_key, record_call
+from notes_conformance.fuzzing import fresh_idempotency_key, record_call, whole_floats_as_integers
 
 __all__ = ["_node_id_compatibility"]  # an autouse fixture, needed here too
 EXAMPLES = max(MAX_EXAMPLES // 2, 10)
@@ -71,6 +71,7 @@ def token_schema(v11_users: Users, owner_name: str) -> BaseSchema:
         if isinstance(case.body, dict) and "created_by" in case.body:
             case.body["created_by"] = owner_name
         fresh_idempotency_key(case)
+        whole_floats_as_integers(case)
         return case
 
     loaded.hook("map_case")(as_the_owner)
