@@ -26,7 +26,7 @@ from notes_conformance import report
 from notes_conformance.contract import load_rules
 from notes_conformance.outcomes import Outcomes, by_rule
 from notes_conformance.preflight import NotANotesServer, check_target
-from notes_conformance.run import HYPOTHESIS_PROFILE, outcomes_key, rules_of
+from notes_conformance.run import HYPOTHESIS_PROFILE, norule_of, outcomes_key, rules_of
 
 CHECKS = "notes_conformance.checks"
 INTERRUPTED = 130
@@ -109,10 +109,12 @@ class Capture:
 
     def __init__(self) -> None:
         self.outcomes = Outcomes()
-        self.collected: list[tuple[str, tuple[str, ...]]] = []
+        self.collected: list[report.Collected] = []
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collected = [(item.nodeid, rules_of(item)) for item in session.items]
+        self.collected = [
+            report.Collected(item.nodeid, rules_of(item), norule_of(item)) for item in session.items
+        ]
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.outcomes = session.config.stash[outcomes_key]

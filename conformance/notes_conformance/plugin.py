@@ -87,6 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "rule(*ids): the contract rules (docs/contract.md) a check checks"
     )
     config.addinivalue_line(
+        "markers", "norule(reason): a check of no rule, and why it is in the kit all the same"
+    )
+    config.addinivalue_line(
         "markers",
         "fresh_database: needs a database that holds no note (TUT-1: in which none was ever "
         "created); skipped unless --exclusive",

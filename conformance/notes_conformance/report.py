@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from notes_conformance.contract import Rule
 from notes_conformance.outcomes import CheckResult, RuleResult, Verdict
@@ -80,7 +81,9 @@ def _why(result: RuleResult) -> str:
     if result.verdict is Verdict.SKIPPED:
         return " / ".join(result.skip_reasons)
     if result.verdict is Verdict.UNCHECKED:
-        return "no check of it ran (not selected)" if result.checks else "no check of it ran"
+        if result.checks:
+            return "no check of it ran (not selected)"
+        return "the kit has no check of it (docs/traceability.md: what does)"
     return ""
 
 
@@ -243,14 +246,22 @@ def write_junit(path: Path, summary: Summary, rules: Mapping[str, Rule]) -> None
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def traceability(rules: Mapping[str, Rule], checks: Iterable[tuple[str, tuple[str, ...]]]) -> str:
+class Collected(NamedTuple):
+    """A check as collected: its node id, the rules it cites, why it cites none."""
+
+    nodeid: str
+    rules: tuple[str, ...]
+    norule: str | None = None
+
+
+def traceability(rules: Mapping[str, Rule], checks: Iterable[Collected]) -> str:
     """Rule -> the checks that cite it, for every rule; then the checks citing none."""
     of_rule: dict[str, list[str]] = {rule_id: [] for rule_id in rules}
-    unruled: list[str] = []
-    for nodeid, cited in checks:
+    unruled: dict[str, str | None] = {}
+    for nodeid, cited, why in checks:
         name = nodeid.rsplit("/", 1)[-1].split("[", 1)[0]  # a check's parameters: one line
-        if not cited and name not in unruled:
-            unruled.append(name)
+        if not cited:
+            unruled.setdefault(name, why)
         for rule_id in cited:
             names = of_rule.setdefault(rule_id, [])
             if name not in names:
@@ -260,5 +271,6 @@ def traceability(rules: Mapping[str, Rule], checks: Iterable[tuple[str, tuple[st
         version = rules[rule_id].version if rule_id in rules else "not in the contract"
         out.append(f"| {rule_id} | {version} | {'<br>'.join(names) or '**none**'} |")
     if unruled:
-        out += ["", "Checks that cite no rule:", *(f"- {name}" for name in unruled)]
+        out += ["", "Checks that cite no rule:"]
+        out += [f"- {name}: {why or 'no reason given'}" for name, why in unruled.items()]
     return "\n".join(out) + "\n"

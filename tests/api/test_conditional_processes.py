@@ -30,6 +30,7 @@ def two_processes(
             server.stop()
 
 
+@pytest.mark.rule("COND-4")
 @pytest.mark.fresh_database
 def test_etags_and_cursors_are_the_same_whichever_process_answers(
     two_processes: list[str],

@@ -199,6 +199,7 @@ async def _sqlite_server(servers: ServerPool, database: Path) -> ServerProcess:
     return await servers.start(f"sqlite+aiosqlite:///{database}", **ENVIRONMENT)
 
 
+@pytest.mark.rule("ERR-10", "HEALTH-2")
 async def test_sqlite_fault_gives_503_then_recovers_without_restart(
     sqlite_fault: tuple[Path, Fault],
     servers: ServerPool,
@@ -266,6 +267,7 @@ async def postgres_proxy(
         await proxy.close()
 
 
+@pytest.mark.rule("ERR-10", "HEALTH-2")
 @pytest.mark.postgres
 @pytest.mark.parametrize("cut", ["refuse", "blackhole"])
 async def test_postgres_outage_gives_503_then_recovers_without_restart(

@@ -34,6 +34,7 @@ def users(capsys: pytest.CaptureFixture[str], *args: str, status: int = 0) -> tu
     return captured.out, captured.err
 
 
+@pytest.mark.rule("AUTH-8")
 def test_add_prints_a_token_once_and_stores_its_digest(
     database: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,6 +114,7 @@ def test_loopback(host: str) -> None:
     assert exposure_refusal(Settings(host=host)) is None
 
 
+@pytest.mark.rule("AUTH-2")
 @pytest.mark.parametrize(
     "host", ["0.0.0.0", "::", "", "10.0.0.1", "example.com", "127.0.0.1,0.0.0.0"]
 )
@@ -126,6 +128,7 @@ def test_open_mode_beyond_loopback_is_refused_unless_asked_for(host: str) -> Non
     assert exposure_refusal(Settings(host=host, insecure_open_to_network=True)) is None
 
 
+@pytest.mark.rule("AUTH-2")
 def test_serve_refuses_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["serve", "--host", "0.0.0.0"]) == 2
     err = capsys.readouterr().err

@@ -121,6 +121,18 @@ async def test_health_openapi_and_docs_stay_public(client: Client) -> None:
     assert (await client.get("/no/such/path")).status == 404
 
 
+@pytest.mark.rule("DOC-16")
+async def test_the_docs_page_offers_to_enter_a_token(client: Client) -> None:
+    """Swagger UI shows its "Authorize" dialog for the document's bearer scheme, and the
+    requests tried from the page carry the token entered there."""
+    init = await (await client.get("/docs/assets/docs-init.js")).text()
+    assert 'url: "/openapi.json"' in init
+    document = await (await client.get("/openapi.json")).json()
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["paths"]["/notes"]["get"]["security"] == [{"bearerAuth": []}]
+
+
+@pytest.mark.rule("AUTH-1")
 async def test_open_mode_ignores_authorization(
     aiohttp_client: AiohttpClient, settings: Settings
 ) -> None:
@@ -300,6 +312,7 @@ def test_client_addresses(remote: str | None, key: str) -> None:
     assert client_address(remote) == key
 
 
+@pytest.mark.rule("DOC-15")
 def test_the_token_mode_document() -> None:
     document = build_openapi(Settings(auth="token"))
     validate(document)

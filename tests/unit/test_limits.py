@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
@@ -13,6 +14,7 @@ from notes.settings import Settings
 from tests.unit.held import only_slot_held
 
 
+@pytest.mark.rule("REQ-15")
 async def test_a_body_that_stalls_is_408_after_request_timeout(
     aiohttp_client: AiohttpClient, database_url: str
 ) -> None:
@@ -34,6 +36,7 @@ async def test_a_body_that_stalls_is_408_after_request_timeout(
     assert listing["notes"] == []
 
 
+@pytest.mark.rule("ERR-11")
 async def test_requests_beyond_the_limit_are_503_with_retry_after(
     aiohttp_client: AiohttpClient, database_url: str
 ) -> None:

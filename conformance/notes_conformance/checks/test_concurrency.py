@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from notes_conformance.checks.support import Api, assert_note_shape, note_payload
 
 
+@pytest.mark.rule("CRUD-3")
 async def test_200_concurrent_posts_are_all_created_with_distinct_ids(api: Api, owner: str) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -31,6 +33,7 @@ async def test_200_concurrent_posts_are_all_created_with_distinct_ids(api: Api, 
     assert sorted(note["id"] for note in listed) == sorted(ids)  # type: ignore[type-var]
 
 
+@pytest.mark.rule("CRUD-16")
 async def test_concurrent_writes_and_deletes_of_one_note_never_fail(api: Api, owner: str) -> None:
     note = api.create(note_payload(owner))
     url = api.url(f"/notes/{note['id']}")

@@ -25,6 +25,7 @@ def note_and_etag(api: Api, owner: str) -> tuple[JsonObject, str]:
     return response.json(), assert_strong_etag(response.headers.get("ETag"))
 
 
+@pytest.mark.rule("COND-1", "COND-2", "COND-3")
 def test_every_success_carries_the_current_strong_etag(api: Api, owner: str) -> None:
     post = api.send_json("POST", "/notes", note_payload(owner))
     note_id = post.json()["id"]
@@ -40,6 +41,7 @@ def test_every_success_carries_the_current_strong_etag(api: Api, owner: str) -> 
     assert len(set(etags)) == 3
 
 
+@pytest.mark.rule("COND-3")
 def test_changing_one_note_leaves_the_etag_of_another_alone(
     api: Api, owner: str, note_and_etag: tuple[JsonObject, str]
 ) -> None:
@@ -51,6 +53,7 @@ def test_changing_one_note_leaves_the_etag_of_another_alone(
     assert api.etag(note["id"]) == etag
 
 
+@pytest.mark.rule("COND-5")
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(
     "header",
@@ -69,6 +72,7 @@ def test_if_none_match_that_matches_is_304_without_a_body(
     assert response.headers.get("ETag") == etag
 
 
+@pytest.mark.rule("COND-6")
 @pytest.mark.parametrize("header", ['"stale"', 'W/"stale", "other"'])
 def test_if_none_match_that_does_not_match_is_200(
     api: Api, note_and_etag: tuple[JsonObject, str], header: str
@@ -79,6 +83,7 @@ def test_if_none_match_that_does_not_match_is_200(
     assert response.headers["ETag"] == etag
 
 
+@pytest.mark.rule("COND-3", "COND-6")
 def test_an_old_etag_no_longer_matches_after_a_change(
     api: Api, note_and_etag: tuple[JsonObject, str]
 ) -> None:
@@ -99,6 +104,7 @@ def _write(api: Api, method: str, note_id: int, owner: str, if_match: str) -> re
     return api.request(method, path, headers=headers)
 
 
+@pytest.mark.rule("COND-2", "COND-8")
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 @pytest.mark.parametrize(
     "header",
@@ -116,6 +122,7 @@ def test_if_match_mismatch_is_412_and_changes_nothing(
     assert read.headers["ETag"] == etag
 
 
+@pytest.mark.rule("COND-8")
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 def test_a_stale_etag_from_before_a_change_is_412(
     api: Api, owner: str, note_and_etag: tuple[JsonObject, str], method: str
@@ -128,6 +135,7 @@ def test_a_stale_etag_from_before_a_change_is_412(
     assert api.read(note["id"]).json() == patched.json()
 
 
+@pytest.mark.rule("COND-7")
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
 @pytest.mark.parametrize("header", ["{etag}", '"other", {etag}', "*"])
 def test_if_match_that_matches_lets_the_write_through(
@@ -143,6 +151,7 @@ def test_if_match_that_matches_lets_the_write_through(
         assert api.read(note["id"]).json()["title"] == "new"
 
 
+@pytest.mark.rule("COND-9")
 async def test_if_match_is_atomic_under_concurrent_writers(
     api: Api, note_and_etag: tuple[JsonObject, str]
 ) -> None:
@@ -165,6 +174,7 @@ async def test_if_match_is_atomic_under_concurrent_writers(
     assert api.etag(note["id"]) == winner
 
 
+@pytest.mark.rule("CRUD-14", "COND-3", "RES-9")
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -187,3 +197,18 @@ def test_a_change_of_any_one_field_changes_the_etag_and_updated_at(
     assert api.etag(note["id"]) == response.headers["ETag"]
     stale = api.get(f"/notes/{note['id']}", headers={"If-None-Match": etag})
     assert stale.status_code == 200
+
+
+@pytest.mark.rule("COND-10")
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_if_match_on_an_id_that_names_no_note_never_succeeds(
+    api: Api, owner: str, note_and_etag: tuple[JsonObject, str], method: str
+) -> None:
+    note, etag = note_and_etag
+    assert api.delete(f"/notes/{note['id']}").status_code == 204
+    for header in ("*", etag):
+        response = _write(api, method, note["id"], owner, header)
+        assert response.status_code in {404, 412}, response.text
+        assert_problem(response, response.status_code)
+    assert_problem(api.read(note["id"]), 404)
+    assert api.all_notes(created_by=owner) == []

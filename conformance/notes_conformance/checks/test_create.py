@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
@@ -23,6 +24,7 @@ from notes_conformance.checks.support import (
 ASTRAL = "\U0001d11e"  # MUSICAL SYMBOL G CLEF: one code point, two UTF-16 units, four UTF-8 bytes
 
 
+@pytest.mark.rule("CRUD-1", "CRUD-2", "RES-1", "RES-2", "COND-1")
 def test_create_returns_201_with_the_note_location_and_etag(api: Api, owner: str) -> None:
     response = api.send_json(
         "POST",
@@ -49,6 +51,7 @@ def test_create_returns_201_with_the_note_location_and_etag(api: Api, owner: str
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-2", "VAL-2", "VAL-3", "VAL-5", "RES-9")
 def test_create_applies_defaults(api: Api, owner: str) -> None:
     response = api.send_json("POST", "/notes", {"title": "t", "created_by": owner})
     note = assert_note_response(response, 201)
@@ -62,6 +65,7 @@ def test_create_applies_defaults(api: Api, owner: str) -> None:
     assert abs(updated_at - created_at) < timedelta(minutes=2)
 
 
+@pytest.mark.rule("RES-3", "RES-4")
 def test_ids_are_distinct_and_never_reused_after_delete(api: Api, owner: str) -> None:
     first = api.create(note_payload(owner))
     second = api.create(note_payload(owner))
@@ -69,14 +73,24 @@ def test_ids_are_distinct_and_never_reused_after_delete(api: Api, owner: str) ->
     assert api.delete(f"/notes/{second['id']}").status_code == 204
     third = api.create(note_payload(owner))
     assert third["id"] not in {first["id"], second["id"]}
-    assert third["id"] > second["id"]
 
 
+@pytest.mark.rule("CRUD-4")
+def test_ids_grow(api: Api, owner: str) -> None:
+    first = api.create(note_payload(owner))
+    second = api.create(note_payload(owner))
+    assert api.delete(f"/notes/{second['id']}").status_code == 204
+    third = api.create(note_payload(owner))
+    assert first["id"] < second["id"] < third["id"]
+
+
+@pytest.mark.rule("RES-9")
 def test_updated_at_is_set_by_the_server_even_for_an_old_created_at(api: Api, owner: str) -> None:
     note = api.create(note_payload(owner, created_at="2001-01-01T00:00:00Z"))
     assert parse_time(note["updated_at"]) > datetime(2020, 1, 1, tzinfo=UTC)
 
 
+@pytest.mark.rule("VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "RES-5")
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -107,6 +121,7 @@ def test_values_inside_the_bounds_are_accepted_and_stored_exactly(
     assert api.read(note["id"]).json()[field] == value
 
 
+@pytest.mark.rule("VAL-1", "VAL-2", "VAL-4", "VAL-5", "VAL-6", "VAL-9", "VAL-14", "ERR-8")
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -173,6 +188,7 @@ def test_a_whole_number_float_priority_is_taken_as_an_integer(api: Api, owner: s
     assert isinstance(note["priority"], int)
 
 
+@pytest.mark.rule("VAL-7")
 @pytest.mark.parametrize("field", ["title", "description", "created_by", "created_at"])
 def test_nul_is_rejected_in_every_string_field(api: Api, owner: str, field: str) -> None:
     values = {
@@ -186,6 +202,7 @@ def test_nul_is_rejected_in_every_string_field(api: Api, owner: str, field: str)
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("VAL-1", "VAL-4")
 @pytest.mark.parametrize("missing", ["title", "created_by"])
 def test_required_fields_are_required(api: Api, owner: str, missing: str) -> None:
     payload = note_payload(owner, description="d")
@@ -193,6 +210,7 @@ def test_required_fields_are_required(api: Api, owner: str, missing: str) -> Non
     assert_problem(api.send_json("POST", "/notes", payload), 422, field=missing)
 
 
+@pytest.mark.rule("VAL-8", "ERR-8")
 @pytest.mark.parametrize("key", ["id", "updated_at", "titel", "Title", "extra\u00e9"])
 def test_unknown_or_read_only_keys_are_422_naming_the_key(api: Api, owner: str, key: str) -> None:
     payload = note_payload(owner, **{key: 1})
@@ -201,6 +219,7 @@ def test_unknown_or_read_only_keys_are_422_naming_the_key(api: Api, owner: str, 
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("ERR-4")
 def test_every_problem_is_listed(api: Api, owner: str) -> None:
     payload: JsonObject = {"title": "", "created_by": owner, "priority": "high", "colour": "red"}
     problem = assert_problem(api.send_json("POST", "/notes", payload), 422)
@@ -210,6 +229,7 @@ def test_every_problem_is_listed(api: Api, owner: str) -> None:
     assert len(problem["errors"]) >= 3
 
 
+@pytest.mark.rule("VAL-12", "VAL-13", "RES-6", "RES-8")
 @pytest.mark.parametrize(
     ("given", "stored"),
     [
@@ -240,6 +260,7 @@ def test_created_at_is_converted_to_utc(api: Api, owner: str, given: str, stored
     assert parse_time(api.read(note["id"]).json()["created_at"]) == stored
 
 
+@pytest.mark.rule("VAL-15")
 @pytest.mark.parametrize(
     "given",
     [
@@ -255,3 +276,25 @@ def test_created_at_is_converted_to_utc(api: Api, owner: str, given: str, stored
 def test_created_at_outside_years_1_to_9999_in_utc_is_422(api: Api, owner: str, given: str) -> None:
     response = api.send_json("POST", "/notes", note_payload(owner, created_at=given))
     assert_problem(response, 422, field="created_at")
+
+
+@pytest.mark.rule("VAL-10")
+def test_a_whole_number_float_priority_is_taken_or_refused(api: Api, owner: str) -> None:
+    response = api.send_json("POST", "/notes", note_payload(owner, priority=1e2))
+    if response.status_code == 422:
+        assert_problem(response, 422, field="priority")
+        assert api.all_notes(created_by=owner) == []
+    else:
+        note = assert_note_response(response, 201)
+        assert note["priority"] == 100  # and a JSON integer: assert_note_response
+
+
+RECOMMENDED_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
+
+
+@pytest.mark.rule("RES-7")
+@pytest.mark.parametrize("given", ["2017-08-23 00:00", "2017-08-23T10:20:30.123456+02:00"])
+def test_times_are_written_in_the_recommended_form(api: Api, owner: str, given: str) -> None:
+    note = api.create(note_payload(owner, created_at=given))
+    for key in ("created_at", "updated_at"):
+        assert RECOMMENDED_TIME.fullmatch(note[key]), f"{key}: {note[key]!r}"

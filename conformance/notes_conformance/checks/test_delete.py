@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from notes_conformance.checks.support import Api, assert_problem, note_payload
 
 
+@pytest.mark.rule("CRUD-13")
 def test_delete_is_204_without_a_body_and_the_note_is_gone(api: Api, owner: str) -> None:
     kept = api.create(note_payload(owner, title="kept"))
     gone = api.create(note_payload(owner, title="gone"))
@@ -16,6 +19,7 @@ def test_delete_is_204_without_a_body_and_the_note_is_gone(api: Api, owner: str)
     assert api.read(kept["id"]).json() == kept
 
 
+@pytest.mark.rule("CRUD-13", "REQ-9")
 def test_a_deleted_note_stays_404_for_every_method(api: Api, owner: str) -> None:
     note = api.create(note_payload(owner))
     assert api.delete(f"/notes/{note['id']}").status_code == 204

@@ -7,6 +7,7 @@ import pytest
 from notes_conformance.checks.support import Api, assert_problem, note_payload
 
 
+@pytest.mark.rule("ERR-1", "ERR-2", "ERR-7")
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status"),
     [
@@ -28,6 +29,7 @@ def test_errors_are_problems(
     assert problem["detail"]
 
 
+@pytest.mark.rule("ERR-3", "ERR-4", "ERR-8")
 def test_a_422_lists_one_error_per_problem_with_field_and_message(api: Api, owner: str) -> None:
     payload = {"title": "x" * 201, "description": 7, "created_by": "", "priority": 2**31, "id": 1}
     problem = assert_problem(api.send_json("POST", "/notes", payload), 422)
@@ -49,6 +51,7 @@ def test_a_body_members_field_is_dollar_dot_its_name(api: Api, owner: str) -> No
     assert {error["field"] for error in problem["errors"]} == {"$.title", "$.created_at"}
 
 
+@pytest.mark.rule("ERR-5", "VAL-1", "VAL-4")
 def test_a_missing_field_is_named(api: Api) -> None:
     problem = assert_problem(api.send_json("POST", "/notes", {}), 422)
     fields = " ".join(error["field"] for error in problem["errors"])
@@ -56,6 +59,7 @@ def test_a_missing_field_is_named(api: Api) -> None:
     assert "created_by" in fields
 
 
+@pytest.mark.rule("RES-5", "LIST-6", "LIST-8", "ERR-9")
 @pytest.mark.parametrize(
     "text",
     [

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from notes_conformance.checks.support import Api
 
 
+@pytest.mark.rule("HEALTH-1")
 def test_health_is_ok(api: Api) -> None:
     response = api.get("/health")
     assert response.status_code == 200

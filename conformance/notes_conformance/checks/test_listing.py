@@ -64,30 +64,40 @@ def sortable(api: Api, owner: str) -> list[JsonObject]:
     return api.all_notes(created_by=owner)
 
 
+@pytest.mark.rule("LIST-1", "REQ-14")
 def test_the_page_shape(api: Api, owner: str) -> None:
     api.create(note_payload(owner))
     response = api.get("/notes", params={"created_by": owner})
     assert response.status_code == 200
     assert response.headers["Content-Type"].split(";")[0] == "application/json"
     body = response.json()
-    assert list(body) == ["notes", "next"]
+    assert {"notes", "next"} <= set(body)
     assert body["next"] is None
     assert len(body["notes"]) == 1
     assert_note_shape(body["notes"][0])
 
 
+@pytest.mark.rule("LIST-2")
+def test_the_page_holds_notes_and_next_alone_in_that_order(api: Api, owner: str) -> None:
+    api.create(note_payload(owner))
+    assert list(api.list_page("/notes", created_by=owner).json()) == ["notes", "next"]
+
+
+@pytest.mark.rule("LIST-1")
 def test_listing_shows_notes_as_get_does(api: Api, owner: str) -> None:
     created = [api.create(note_payload(owner, title=f"n{index}")) for index in range(3)]
     assert api.all_notes(created_by=owner) == created
     assert [api.read(note["id"]).json() for note in created] == created
 
 
+@pytest.mark.rule("LIST-5", "LIST-10")
 def test_default_order_is_by_id(sortable: list[JsonObject]) -> None:
     ids = [note["id"] for note in sortable]
     assert len(ids) == len(ROWS)
     assert ids == sorted(ids)
 
 
+@pytest.mark.rule("LIST-3", "LIST-5", "LIST-10", "LIST-11")
 @pytest.mark.parametrize("sort", [*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)])
 @pytest.mark.parametrize("limit", [1, 3, 1000])
 def test_sort_by_every_key_both_ways_ties_by_id(
@@ -99,12 +109,14 @@ def test_sort_by_every_key_both_ways_ties_by_id(
     assert [note["id"] for page in pages for note in page] == expected_order(sortable, sort)
 
 
+@pytest.mark.rule("LIST-5")
 def test_explicit_sort_id_equals_the_default(
     api: Api, owner: str, sortable: list[JsonObject]
 ) -> None:
     assert api.all_notes(created_by=owner, sort="id") == sortable
 
 
+@pytest.mark.rule("LIST-6")
 def test_created_by_is_an_exact_match(api: Api, owner: str) -> None:
     mine = api.create(note_payload(owner))
     api.create(note_payload(owner + "x"))
@@ -115,6 +127,7 @@ def test_created_by_is_an_exact_match(api: Api, owner: str) -> None:
     assert api.all_notes(created_by=owner[:-1] + "_") == []
 
 
+@pytest.mark.rule("LIST-7")
 def test_priority_is_an_exact_match(api: Api, owner: str, sortable: list[JsonObject]) -> None:
     for priority in (2, 1, 0, -1, INT32_MIN, INT32_MAX):
         expected = [note for note in sortable if note["priority"] == priority]
@@ -123,6 +136,7 @@ def test_priority_is_an_exact_match(api: Api, owner: str, sortable: list[JsonObj
     assert api.all_notes(created_by=owner, priority=3) == []
 
 
+@pytest.mark.rule("LIST-21")
 @pytest.mark.parametrize("value", ["2147483648", "-2147483649", "99999999999999999999"])
 def test_priority_filter_out_of_range_matches_nothing_or_is_422(api: Api, value: str) -> None:
     response = api.get("/notes", params={"priority": value})
@@ -133,6 +147,7 @@ def test_priority_filter_out_of_range_matches_nothing_or_is_422(api: Api, value:
         assert response.json()["notes"] == []
 
 
+@pytest.mark.rule("LIST-8", "LIST-9")
 def test_q_is_a_case_insensitive_substring_of_title_or_description(api: Api, owner: str) -> None:
     token = unique("tok")
     in_title = api.create(note_payload(owner, title=f"Title {token.upper()} end"))
@@ -144,6 +159,7 @@ def test_q_is_a_case_insensitive_substring_of_title_or_description(api: Api, own
     assert api.all_notes(q=token, created_by=owner + "-nobody") == []
 
 
+@pytest.mark.rule("LIST-8")
 def test_q_matches_non_ascii_letters_case_insensitively(api: Api, owner: str) -> None:
     token = unique("t")
     note = api.create(note_payload(owner, title=f"{token} \u00c4RGER \u00c9T\u00c9"))
@@ -151,6 +167,7 @@ def test_q_matches_non_ascii_letters_case_insensitively(api: Api, owner: str) ->
     assert api.all_notes(created_by=owner, q="\u00e9t\u00e9") == [note]
 
 
+@pytest.mark.rule("LIST-8")
 @pytest.mark.parametrize(
     ("literal", "decoy"),
     [
@@ -173,6 +190,7 @@ def test_q_treats_like_wildcards_as_literal_characters(
     assert api.all_notes(created_by=owner, q=f"<{literal}>") == [match]
 
 
+@pytest.mark.rule("LIST-9", "LIST-10")
 def test_filters_combine(api: Api, owner: str, sortable: list[JsonObject]) -> None:
     expected = [note for note in sortable if note["priority"] == 2 and "b" in note["title"].lower()]
     assert expected
@@ -181,12 +199,14 @@ def test_filters_combine(api: Api, owner: str, sortable: list[JsonObject]) -> No
     )
 
 
+@pytest.mark.rule("LIST-19")
 def test_unknown_query_parameters_are_ignored(
     api: Api, owner: str, sortable: list[JsonObject]
 ) -> None:
     assert api.all_notes(created_by=owner, colour="red", page=7, Limit=0, SORT="x") == sortable
 
 
+@pytest.mark.rule("LIST-21")
 def test_an_empty_created_by_matches_nothing(api: Api, owner: str) -> None:
     api.create(note_payload(owner))
     response = api.get("/notes", params={"created_by": ""})
@@ -197,6 +217,7 @@ def test_an_empty_created_by_matches_nothing(api: Api, owner: str) -> None:
         assert response.json()["notes"] == []
 
 
+@pytest.mark.rule("LIST-21")
 @pytest.mark.parametrize("value", ["\u0000", "a\u0000b"])
 @pytest.mark.parametrize("name", ["q", "created_by"])
 def test_nul_in_a_string_filter_never_fails_the_server(api: Api, name: str, value: str) -> None:
@@ -208,6 +229,7 @@ def test_nul_in_a_string_filter_never_fails_the_server(api: Api, name: str, valu
         assert response.json()["notes"] == []
 
 
+@pytest.mark.rule("LIST-20")
 @pytest.mark.parametrize(
     ("name", "value"),
     [

@@ -90,11 +90,13 @@ def schema_of(document: JsonObject, node: JsonObject) -> JsonObject:
     return schema
 
 
+@pytest.mark.rule("DOC-1", "DOC-2")
 def test_the_document_is_valid_openapi_3_1(document: JsonObject) -> None:
     assert str(document["openapi"]).startswith("3.1.")
     validate(document)
 
 
+@pytest.mark.rule("DOC-3")
 @pytest.mark.parametrize(("method", "path"), list(ERRORS_BY_OPERATION))
 def test_every_operation_declares_its_status_codes(
     document: JsonObject, method: str, path: str
@@ -103,6 +105,7 @@ def test_every_operation_declares_its_status_codes(
     assert ERRORS_BY_OPERATION[(method, path)] <= set(responses)
 
 
+@pytest.mark.rule("DOC-7")
 @pytest.mark.parametrize(("method", "path"), list(ERRORS_BY_OPERATION))
 def test_error_responses_are_problem_json(document: JsonObject, method: str, path: str) -> None:
     responses = operation(document, method, path)["responses"]
@@ -123,6 +126,7 @@ def declared_properties(document: JsonObject, schema: JsonObject) -> set[str]:
     return names
 
 
+@pytest.mark.rule("DOC-4")
 @pytest.mark.parametrize(
     ("method", "path", "status", "header"),
     [
@@ -143,6 +147,7 @@ def test_response_headers_are_declared(
     assert header in {name.lower() for name in response.get("headers", {})}
 
 
+@pytest.mark.rule("DOC-4")
 @pytest.mark.parametrize(
     ("method", "header"),
     [
@@ -159,6 +164,7 @@ def test_conditional_request_headers_are_declared(
     assert ("header", header) in parameters(document, method, "item")
 
 
+@pytest.mark.rule("DOC-5")
 def test_the_item_path_parameter_is_a_positive_integer(document: JsonObject) -> None:
     name = ITEM_PATH.match(item_path(document))
     assert name is not None
@@ -170,6 +176,7 @@ def test_the_item_path_parameter_is_a_positive_integer(document: JsonObject) -> 
         assert schema["minimum"] == 1
 
 
+@pytest.mark.rule("DOC-5")
 def test_listing_parameters_are_declared_with_their_bounds(document: JsonObject) -> None:
     declared = parameters(document, "get", "/notes")
     assert {
@@ -197,6 +204,7 @@ def body_schema(document: JsonObject, method: str, path: str, media_type: str) -
     return schema_of(document, body["content"][media_type]["schema"])
 
 
+@pytest.mark.rule("DOC-6")
 @pytest.mark.parametrize(
     ("method", "media_type"),
     [
@@ -235,6 +243,7 @@ def flatten(document: JsonObject, schema: JsonObject) -> JsonObject:
     return schema
 
 
+@pytest.mark.rule("DOC-7")
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
@@ -253,6 +262,7 @@ def test_the_note_schema_lists_every_field_in_order(
     assert set(schema["required"]) == set(NOTE_KEYS)
 
 
+@pytest.mark.rule("DOC-7")
 def test_the_listing_schema(document: JsonObject) -> None:
     response = resolve(document, operation(document, "get", "/notes")["responses"]["200"])
     schema = schema_of(document, response["content"]["application/json"]["schema"])
@@ -260,6 +270,7 @@ def test_the_listing_schema(document: JsonObject) -> None:
     assert schema_of(document, schema["properties"]["notes"])["type"] == "array"
 
 
+@pytest.mark.rule("DOC-8")
 def test_links_lead_from_post_to_every_item_operation(document: JsonObject) -> None:
     response = resolve(document, operation(document, "post", "/notes")["responses"]["201"])
     links = [resolve(document, link) for link in response.get("links", {}).values()]
@@ -276,6 +287,7 @@ def test_links_lead_from_post_to_every_item_operation(document: JsonObject) -> N
         assert matching[0]["parameters"][name.group(1)] == "$response.body#/id"
 
 
+@pytest.mark.rule("DOC-2")
 def test_operation_ids_are_unique(document: JsonObject) -> None:
     ids = [
         op["operationId"]
@@ -310,6 +322,7 @@ class AssetCollector(HTMLParser):
             self.inline_scripts.append(data)
 
 
+@pytest.mark.rule("DOC-12", "DOC-13")
 def test_docs_are_served_with_every_asset_from_the_service_itself(api: Api) -> None:
     response = api.get("/docs")
     assert response.status_code == 200
@@ -320,18 +333,29 @@ def test_docs_are_served_with_every_asset_from_the_service_itself(api: Api) -> N
         collector.assets
     )
     origin = urlsplit(api.base_url).netloc
-    texts = [response.text, *collector.inline_scripts]
     for asset in collector.assets:
         url = urljoin(response.url, asset)
         assert urlsplit(url).netloc == origin, f"/docs loads {asset} from elsewhere"
         fetched = api.get(url)
         assert fetched.status_code == 200, url
         assert fetched.content, url
-        if url.endswith(".js"):
-            texts.append(fetched.text)
+
+
+@pytest.mark.rule("DOC-14")
+def test_the_docs_page_loads_the_services_own_document(api: Api) -> None:
+    response = api.get("/docs")
+    assert response.status_code == 200
+    collector = AssetCollector()
+    collector.feed(response.text)
+    texts = [response.text, *collector.inline_scripts]
+    for asset in collector.assets:
+        url = urljoin(response.url, asset)
+        if url.endswith(".js") and urlsplit(url).netloc == urlsplit(api.base_url).netloc:
+            texts.append(api.get(url).text)
     assert any("openapi.json" in text for text in texts), "the docs do not load /openapi.json"
 
 
+@pytest.mark.rule("DOC-11")
 def test_the_document_is_the_same_on_every_request(api: Api, document: JsonObject) -> None:
     assert api.get("/openapi.json").json() == document
 
@@ -389,6 +413,7 @@ EDGE_VALUES: list[tuple[str, object]] = [
 OUT_OF_UTC_RANGE = ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00")
 
 
+@pytest.mark.rule("DOC-10", "VAL-15")
 @pytest.mark.parametrize("value", OUT_OF_UTC_RANGE)
 def test_times_outside_utc_years_1_to_9999_are_refused_as_documented(
     api: Api, owner: str, document: JsonObject, value: str
@@ -418,6 +443,7 @@ def validator_for(document: JsonObject, pointer: str) -> OAS31Validator:
     return OAS31Validator({**document, "$ref": pointer}, format_checker=oas31_format_checker)
 
 
+@pytest.mark.rule("DOC-9")
 @pytest.mark.parametrize(("field", "value"), EDGE_VALUES, ids=lambda value: repr(value)[:24])
 def test_the_server_accepts_exactly_what_the_document_declares_valid(
     api: Api, owner: str, document: JsonObject, field: str, value: object
@@ -429,6 +455,7 @@ def test_the_server_accepts_exactly_what_the_document_declares_valid(
     _assert_answer_agrees(response, 201, body, declared_valid, field, value)
 
 
+@pytest.mark.rule("DOC-9")
 @pytest.mark.parametrize(("field", "value"), EDGE_VALUES, ids=lambda value: repr(value)[:24])
 def test_patch_accepts_exactly_what_the_document_declares_valid(
     api: Api, owner: str, document: JsonObject, field: str, value: object
@@ -492,6 +519,7 @@ def query_value(schema: JsonObject, raw: str) -> object:
     return raw
 
 
+@pytest.mark.rule("DOC-9")
 @pytest.mark.parametrize(("name", "raw"), QUERY_EDGES)
 def test_listing_accepts_exactly_the_parameters_the_document_declares_valid(
     api: Api, document: JsonObject, name: str, raw: str

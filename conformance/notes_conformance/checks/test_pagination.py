@@ -27,6 +27,7 @@ def seven(api: Api, owner: str) -> list[JsonObject]:
     return [api.create(note_payload(owner, title=f"note {index}")) for index in range(7)]
 
 
+@pytest.mark.rule("LIST-4", "LIST-11", "LIST-12", "LIST-13", "LIST-15")
 @pytest.mark.parametrize("limit", [1, 2, 3, 6, 7, 8, 1000])
 def test_following_next_visits_every_note_once_in_order(
     api: Api, owner: str, seven: list[JsonObject], limit: int
@@ -37,6 +38,7 @@ def test_following_next_visits_every_note_once_in_order(
     assert [len(page) for page in pages] == expected_sizes
 
 
+@pytest.mark.rule("LIST-12", "LIST-13", "LIST-17")
 def test_next_and_link_agree_and_keep_the_parameters(
     api: Api, owner: str, seven: list[JsonObject]
 ) -> None:
@@ -64,6 +66,7 @@ def test_the_link_field_is_written_as_v1_shows(api: Api, owner: str) -> None:
     assert response.headers["Link"] == f'<{response.json()["next"]}>; rel="next"'
 
 
+@pytest.mark.rule("LIST-12", "LIST-17")
 def test_a_single_page_has_no_next_and_no_link(api: Api, owner: str) -> None:
     api.create(note_payload(owner))
     response = api.list_page("/notes", created_by=owner)
@@ -71,6 +74,7 @@ def test_a_single_page_has_no_next_and_no_link(api: Api, owner: str) -> None:
     assert "next" not in response.links
 
 
+@pytest.mark.rule("LIST-1", "LIST-12")
 @pytest.mark.fresh_database
 def test_an_empty_database_lists_nothing(api: Api) -> None:
     response = api.list_page("/notes")
@@ -78,11 +82,13 @@ def test_an_empty_database_lists_nothing(api: Api) -> None:
     assert "next" not in response.links
 
 
+@pytest.mark.rule("LIST-12")
 def test_an_empty_result_has_no_next(api: Api, owner: str) -> None:
     response = api.list_page("/notes", created_by=owner)
     assert response.json() == {"notes": [], "next": None}
 
 
+@pytest.mark.rule("LIST-3")
 def test_the_default_page_size_is_100(api: Api, owner: str) -> None:
     created = create_many(api, [note_payload(owner, title=f"n{i}") for i in range(101)])
     first = api.list_page("/notes", created_by=owner).json()
@@ -91,6 +97,7 @@ def test_the_default_page_size_is_100(api: Api, owner: str) -> None:
     assert api.all_notes(created_by=owner) == sorted(created, key=lambda note: note["id"])
 
 
+@pytest.mark.rule("LIST-3")
 @pytest.mark.parametrize("limit", ["1", "2", "1000"])
 def test_limits_in_range_are_accepted(api: Api, owner: str, limit: str) -> None:
     api.create(note_payload(owner))
@@ -99,6 +106,7 @@ def test_limits_in_range_are_accepted(api: Api, owner: str, limit: str) -> None:
     assert len(body["notes"]) == min(int(limit), 2)
 
 
+@pytest.mark.rule("LIST-20")
 @pytest.mark.parametrize("limit", ["0", "1001", "-1", "abc", "1.5", "", "99999999999999999999"])
 def test_limits_out_of_range_are_422(api: Api, limit: str) -> None:
     assert_problem(api.get("/notes", params={"limit": limit}), 422, field="limit")
@@ -114,6 +122,7 @@ def _real_cursor(api: Api, owner: str, **params: object) -> str:
     return cursors[0]
 
 
+@pytest.mark.rule("LIST-22")
 def test_forged_cursors_are_422(api: Api, owner: str) -> None:
     cursor = _real_cursor(api, owner)
     forged = [
@@ -130,6 +139,7 @@ def test_forged_cursors_are_422(api: Api, owner: str) -> None:
         assert_problem(response, 422, field="cursor")
 
 
+@pytest.mark.rule("LIST-22", "ERR-9")
 def test_a_tampered_cursor_never_fails_the_server(api: Api, owner: str) -> None:
     """A cursor changed in any one character is refused (422) or read as some position.
 
@@ -147,6 +157,7 @@ def test_a_tampered_cursor_never_fails_the_server(api: Api, owner: str) -> None:
                 assert response.status_code == 200, response.text
 
 
+@pytest.mark.rule("LIST-22", "ERR-9")
 @pytest.mark.parametrize(("made_for", "used_with"), [("title", "priority"), ("-created_at", "id")])
 def test_a_cursor_from_another_sort_never_fails_the_server(
     api: Api, owner: str, made_for: str, used_with: str
@@ -159,6 +170,7 @@ def test_a_cursor_from_another_sort_never_fails_the_server(
         assert response.status_code == 200
 
 
+@pytest.mark.rule("LIST-16")
 @pytest.mark.parametrize("sort", ["id", "-id", "priority", "-priority", "title", "-updated_at"])
 def test_pagination_is_stable_under_inserts_and_deletes(api: Api, owner: str, sort: str) -> None:
     """Notes present for the whole walk are seen exactly once, whatever changes meanwhile."""
@@ -181,3 +193,23 @@ def test_pagination_is_stable_under_inserts_and_deletes(api: Api, owner: str, so
                 assert api.delete(f"/notes/{victim}").status_code == 204
     assert len(seen) == len(set(seen)), f"a note was repeated: {seen}"
     assert stable <= set(seen), f"skipped: {stable - set(seen)}"
+
+
+@pytest.mark.rule("LIST-14")
+def test_next_is_an_absolute_url_on_the_origin_the_request_went_to(api: Api, owner: str) -> None:
+    for _ in range(2):
+        api.create(note_payload(owner))
+    response = api.list_page("/notes", created_by=owner, limit=1)
+    following = urlsplit(response.json()["next"])
+    sent_to = urlsplit(response.url)
+    assert (following.scheme, following.netloc) == (sent_to.scheme, sent_to.netloc)
+
+
+@pytest.mark.rule("LIST-23")
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [("limit", ["1", "2"]), ("limit", ["5", "5"]), ("sort", ["id", "-id"]), ("q", ["a", "b"])],
+)
+def test_a_known_parameter_given_twice_is_422(api: Api, name: str, values: list[str]) -> None:
+    response = api.get("/notes", params=[(name, value) for value in values])
+    assert_problem(response, 422, field=name)

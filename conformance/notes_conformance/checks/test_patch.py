@@ -19,6 +19,7 @@ from notes_conformance.checks.support import (
 MERGE_PATCH = "application/merge-patch+json"
 
 
+@pytest.mark.rule("CRUD-10", "REQ-1", "COND-3")
 @pytest.mark.parametrize(
     "content_type", [MERGE_PATCH, "application/json", "application/json; charset=utf-8", None]
 )
@@ -41,6 +42,7 @@ def test_patch_changes_only_the_given_fields(
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-10")
 def test_patch_every_writable_field(api: Api, owner: str) -> None:
     created = api.create(note_payload(owner))
     patch = {
@@ -60,6 +62,7 @@ def test_patch_every_writable_field(api: Api, owner: str) -> None:
     assert parse_time(note["created_at"]) == datetime(2017, 8, 23, tzinfo=UTC)
 
 
+@pytest.mark.rule("CRUD-11")
 @pytest.mark.parametrize(("field", "default"), [("description", ""), ("priority", 0)])
 def test_null_resets_description_and_priority(
     api: Api, owner: str, field: str, default: object
@@ -72,6 +75,7 @@ def test_null_resets_description_and_priority(
     assert note[other] == created[other]
 
 
+@pytest.mark.rule("CRUD-12", "ERR-8")
 @pytest.mark.parametrize("field", ["title", "created_by", "created_at"])
 def test_null_is_422_for_title_created_by_and_created_at(api: Api, owner: str, field: str) -> None:
     post = api.send_json("POST", "/notes", note_payload(owner))
@@ -85,6 +89,7 @@ def test_null_is_422_for_title_created_by_and_created_at(api: Api, owner: str, f
     assert read.headers["ETag"] == post.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-14", "CRUD-15")
 @pytest.mark.parametrize(
     "patch",
     [
@@ -109,6 +114,7 @@ def test_a_patch_that_changes_nothing_keeps_updated_at_and_etag(
     assert api.etag(created["id"]) == post.headers["ETag"]
 
 
+@pytest.mark.rule("VAL-7", "VAL-8", "VAL-9", "VAL-15", "ERR-8")
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -144,6 +150,7 @@ def test_patch_validates_and_changes_nothing(
     assert read.headers["ETag"] == post.headers["ETag"]
 
 
+@pytest.mark.rule("REQ-5")
 @pytest.mark.parametrize("body", [[], [{"op": "replace", "path": "/title", "value": "x"}], "x", 1])
 def test_a_patch_that_is_not_an_object_is_422(api: Api, owner: str, body: object) -> None:
     created = api.create(note_payload(owner))
@@ -152,6 +159,7 @@ def test_a_patch_that_is_not_an_object_is_422(api: Api, owner: str, body: object
     assert api.read(created["id"]).json() == created
 
 
+@pytest.mark.rule("REQ-9", "CRUD-13")
 def test_patch_missing_note_is_404(api: Api, owner: str) -> None:
     created = api.create(note_payload(owner))
     assert api.delete(f"/notes/{created['id']}").status_code == 204

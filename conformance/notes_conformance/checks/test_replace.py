@@ -17,6 +17,7 @@ from notes_conformance.checks.support import (
 )
 
 
+@pytest.mark.rule("CRUD-7", "CRUD-8", "RES-9", "COND-3")
 def test_put_replaces_every_field_and_resets_omitted_optionals(api: Api, owner: str) -> None:
     post = api.send_json(
         "POST",
@@ -43,6 +44,7 @@ def test_put_replaces_every_field_and_resets_omitted_optionals(api: Api, owner: 
     assert read.headers["ETag"] == response.headers["ETag"]
 
 
+@pytest.mark.rule("COND-1", "COND-3")
 def test_put_changes_the_etag(api: Api, owner: str) -> None:
     post = api.send_json("POST", "/notes", note_payload(owner, title="one"))
     assert post.status_code == 201
@@ -53,6 +55,7 @@ def test_put_changes_the_etag(api: Api, owner: str) -> None:
     assert api.etag(note_id) == put.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-8")
 def test_put_sets_created_at_when_given(api: Api, owner: str) -> None:
     created = api.create(note_payload(owner, created_at="2017-08-23 00:00"))
     payload = note_payload(owner, created_at="2020-02-29T12:00:00+01:00")
@@ -60,6 +63,7 @@ def test_put_sets_created_at_when_given(api: Api, owner: str) -> None:
     assert parse_time(note["created_at"]) == datetime(2020, 2, 29, 11, tzinfo=UTC)
 
 
+@pytest.mark.rule("CRUD-7")
 def test_put_with_every_field(api: Api, owner: str) -> None:
     created = api.create(note_payload(owner))
     payload = note_payload(
@@ -79,6 +83,7 @@ def test_put_with_every_field(api: Api, owner: str) -> None:
     assert parse_time(note["created_at"]) == datetime(2017, 8, 23, tzinfo=UTC)
 
 
+@pytest.mark.rule("CRUD-14", "CRUD-15")
 def test_a_put_that_changes_nothing_keeps_updated_at_and_etag(api: Api, owner: str) -> None:
     post = api.send_json(
         "POST", "/notes", note_payload(owner, description="same", priority=INT32_MAX)
@@ -96,6 +101,7 @@ def test_a_put_that_changes_nothing_keeps_updated_at_and_etag(api: Api, owner: s
     assert put.headers["ETag"] == post.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-15")
 def test_a_put_that_omits_default_optionals_is_no_change(api: Api, owner: str) -> None:
     post = api.send_json("POST", "/notes", note_payload(owner))
     created = post.json()
@@ -104,6 +110,7 @@ def test_a_put_that_omits_default_optionals_is_no_change(api: Api, owner: str) -
     assert put.headers["ETag"] == post.headers["ETag"]
 
 
+@pytest.mark.rule("CRUD-9")
 def test_put_never_creates(api: Api, owner: str) -> None:
     created = api.create(note_payload(owner))
     assert api.delete(f"/notes/{created['id']}").status_code == 204
@@ -113,6 +120,7 @@ def test_put_never_creates(api: Api, owner: str) -> None:
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("VAL-1", "VAL-4", "ERR-8")
 @pytest.mark.parametrize("missing", ["title", "created_by"])
 def test_put_requires_title_and_created_by(api: Api, owner: str, missing: str) -> None:
     created = api.create(note_payload(owner, description="kept?"))
@@ -122,6 +130,7 @@ def test_put_requires_title_and_created_by(api: Api, owner: str, missing: str) -
     assert api.read(created["id"]).json() == created
 
 
+@pytest.mark.rule("VAL-7", "VAL-8", "VAL-9", "VAL-15", "ERR-8")
 @pytest.mark.parametrize(
     ("field", "value"),
     [

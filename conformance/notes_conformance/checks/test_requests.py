@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from notes_conformance.checks.support import (
     MIB,
@@ -49,6 +50,7 @@ OTHER_TYPES = [
 NOT_MEDIA_TYPES = ["json", ";;;"]
 
 
+@pytest.mark.rule("REQ-1")
 @pytest.mark.parametrize("content_type", JSON_TYPES)
 def test_json_content_types_are_read_as_json_on_post(
     api: Api, owner: str, content_type: str | None
@@ -57,6 +59,7 @@ def test_json_content_types_are_read_as_json_on_post(
     assert_note_response(response, 201)
 
 
+@pytest.mark.rule("REQ-1")
 @pytest.mark.parametrize("content_type", JSON_TYPES)
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_json_content_types_are_read_as_json_on_put_and_patch(
@@ -66,6 +69,7 @@ def test_json_content_types_are_read_as_json_on_put_and_patch(
     assert_note_response(response, 200)
 
 
+@pytest.mark.rule("REQ-2")
 @pytest.mark.parametrize("content_type", OTHER_TYPES + NOT_MEDIA_TYPES)
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
 def test_other_content_types_are_415_and_change_nothing(
@@ -97,6 +101,7 @@ MALFORMED = [
 ]
 
 
+@pytest.mark.rule("REQ-3", "REQ-4", "ERR-8")
 @pytest.mark.parametrize("body", MALFORMED, ids=range(len(MALFORMED)))
 @pytest.mark.parametrize("content_type", ["application/json", None])
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
@@ -111,15 +116,26 @@ def test_malformed_json_empty_bodies_and_bad_utf8_are_400(
     assert api.all_notes(created_by=owner) == [before]
 
 
-def test_an_unpaired_surrogate_escape_is_not_a_500(api: Api, owner: str) -> None:
+def _post_unpaired_surrogate(api: Api, owner: str) -> requests.Response:
     body = b'{"title": "\\ud800", "created_by": "%s"}' % owner.encode()
-    response = api.request(
-        "POST", "/notes", data=body, headers={"Content-Type": "application/json"}
-    )
+    return api.request("POST", "/notes", data=body, headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.rule("ERR-9")
+def test_an_unpaired_surrogate_escape_is_not_a_500(api: Api, owner: str) -> None:
+    response = _post_unpaired_surrogate(api, owner)
+    assert response.status_code < 500, response.text
+
+
+@pytest.mark.rule("REQ-7")
+def test_an_unpaired_surrogate_escape_is_refused_and_stores_nothing(api: Api, owner: str) -> None:
+    response = _post_unpaired_surrogate(api, owner)
     assert response.status_code in {400, 422}
     assert_problem(response, response.status_code)
+    assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("REQ-5")
 @pytest.mark.parametrize("body", [b"[]", b'"note"', b"42", b"null", b"true", b'[{"title": "x"}]'])
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH"])
 def test_json_that_is_not_an_object_is_422(
@@ -137,11 +153,13 @@ def padded(size: int, owner: str) -> bytes:
     return body
 
 
+@pytest.mark.rule("REQ-8")
 def test_a_body_of_exactly_one_mib_is_accepted(api: Api, owner: str) -> None:
     response = api.request("POST", "/notes", data=padded(MIB, owner))
     assert_note_response(response, 201)
 
 
+@pytest.mark.rule("REQ-8", "ERR-8")
 @pytest.mark.parametrize("size", [MIB + 1, 2 * MIB])
 def test_a_body_over_one_mib_is_413(api: Api, owner: str, size: int) -> None:
     response = api.request(
@@ -151,6 +169,7 @@ def test_a_body_over_one_mib_is_413(api: Api, owner: str, size: int) -> None:
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("REQ-8")
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])
 def test_a_body_over_one_mib_is_413_on_put_and_patch(
     api: Api, owner: str, note_path: str, method: str
@@ -160,6 +179,7 @@ def test_a_body_over_one_mib_is_413_on_put_and_patch(
     assert api.get(note_path).json() == before
 
 
+@pytest.mark.rule("REQ-8")
 def test_a_chunked_body_over_one_mib_is_413(api: Api, owner: str) -> None:
     body = padded(MIB + 1, owner)
 
@@ -172,6 +192,7 @@ def test_a_chunked_body_over_one_mib_is_413(api: Api, owner: str) -> None:
     assert api.all_notes(created_by=owner) == []
 
 
+@pytest.mark.rule("REQ-8")
 def test_a_chunked_body_within_the_limit_is_accepted(api: Api, owner: str) -> None:
     body = padded(64 * 1024, owner)
 
@@ -182,6 +203,7 @@ def test_a_chunked_body_within_the_limit_is_accepted(api: Api, owner: str) -> No
     assert_note_response(api.request("POST", "/notes", data=chunks()), 201)
 
 
+@pytest.mark.rule("REQ-11")
 @pytest.mark.parametrize(
     ("method", "path", "expected"),
     [
@@ -206,6 +228,7 @@ def test_an_unsupported_method_is_405_with_allow(
     assert method not in allowed
 
 
+@pytest.mark.rule("REQ-11")
 def test_405_on_a_missing_note_still_says_allow(api: Api) -> None:
     response = api.request("POST", "/notes/987654321")
     assert response.status_code in {404, 405}
@@ -214,6 +237,32 @@ def test_405_on_a_missing_note_still_says_allow(api: Api) -> None:
         assert {"GET", "PUT", "PATCH", "DELETE"} <= allowed_methods(response)
 
 
+@pytest.mark.rule("REQ-13")
 def test_an_unknown_path_is_a_404_problem(api: Api) -> None:
     assert_problem(api.get("/no/such/path"), 404)
     assert_problem(api.get("/notes/1/extra"), 404)
+
+
+@pytest.mark.rule("REQ-6")
+def test_a_member_named_twice_is_422_naming_it(api: Api, owner: str) -> None:
+    body = b'{"title": "a", "title": "b", "created_by": "%s"}' % owner.encode()
+    response = api.request(
+        "POST", "/notes", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 422, field="title")
+    assert api.all_notes(created_by=owner) == []
+
+
+@pytest.mark.rule("REQ-10")
+def test_only_the_plain_decimal_spelling_of_an_id_names_its_note(api: Api, note_path: str) -> None:
+    note_id = note_path.rsplit("/", 1)[1]
+    for spelling in (f"0{note_id}", f"+{note_id}", f"{note_id}.0", f"%20{note_id}"):
+        assert_problem(api.get(f"/notes/{spelling}"), 404)
+
+
+@pytest.mark.rule("REQ-12")
+def test_a_405_says_which_method_was_refused_and_which_are_allowed(api: Api) -> None:
+    problem = assert_problem(api.request("DELETE", "/notes"), 405)
+    assert "DELETE" in problem["detail"]
+    for allowed in ("GET", "POST"):
+        assert allowed in problem["detail"], problem["detail"]

@@ -131,12 +131,14 @@ def _node_id_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
 
+@pytest.mark.rule("DOC-9", "ERR-9")
 @schema.parametrize()
 @bounded(max_examples=MAX_EXAMPLES)
 def test_every_operation_conforms(case: Case[Any]) -> None:
     case.call_and_validate()
 
 
+@pytest.mark.rule("DOC-8", "DOC-9", "ERR-9")
 def test_stateful_sequences_follow_the_links(api_schema: BaseSchema) -> None:
     failures: list[Exception] = []
 

@@ -11,6 +11,7 @@ import requests
 from notes_conformance.checks.support import NOTE_KEYS, Api, parse_time
 
 
+@pytest.mark.rule("TUT-1", "TUT-2", "TUT-3", "REQ-1")
 @pytest.mark.fresh_database
 def test_the_tutorial_calls_work_unchanged(base_url: str, api: Api) -> None:
     created = requests.post(f'{base_url}/notes', data=json.dumps({"title": "note two",
@@ -46,6 +47,7 @@ def test_the_tutorial_calls_work_unchanged(base_url: str, api: Api) -> None:
     assert api.get("/notes").json() == {"notes": [], "next": None}
 
 
+@pytest.mark.rule("TUT-4", "REQ-14")
 @pytest.mark.fresh_database
 def test_the_tutorial_listing_shows_the_notes_in_a_browser(api: Api) -> None:
     for title in ("note one", "note two"):
