@@ -110,6 +110,10 @@ class Capture:
     def __init__(self) -> None:
         self.outcomes = Outcomes()
         self.collected: list[report.Collected] = []
+        self.deselected: set[str] = set()  # the rules of checks -k or --rule left out
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        self.deselected.update(rule for item in items for rule in rules_of(item))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collected = [
@@ -147,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         by_rule(rules, (check for check in checks if check.rules)),
         [check for check in checks if not check.rules],
         time.monotonic() - started,
+        frozenset(capture.deselected),
     )
     print(report.text(summary, rules), end="")
     if arguments.report is not None:

@@ -3,6 +3,7 @@ and the traceability table (rule -> checks)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +24,7 @@ class Summary:
     results: Sequence[RuleResult]
     unruled: Sequence[CheckResult]  # checks that cite no rule
     seconds: float
+    deselected: frozenset[str] = frozenset()  # rules of the checks left out of this run
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for result in self.results if result.verdict is verdict)
@@ -73,7 +75,7 @@ def _checks_column(result: RuleResult) -> str:
     return f"{passed}/{len(ran)}" if ran else "-"
 
 
-def _why(result: RuleResult) -> str:
+def _why(result: RuleResult, deselected: frozenset[str]) -> str:
     if result.verdict is Verdict.FAILED:
         return "; ".join(check.name for check in result.failed[:3]) + (
             f" (+{len(result.failed) - 3})" if len(result.failed) > 3 else ""
@@ -81,7 +83,7 @@ def _why(result: RuleResult) -> str:
     if result.verdict is Verdict.SKIPPED:
         return " / ".join(result.skip_reasons)
     if result.verdict is Verdict.UNCHECKED:
-        if result.checks:
+        if result.checks or result.rule.id in deselected:
             return "no check of it ran (not selected)"
         return "the kit has no check of it (docs/traceability.md: what does)"
     return ""
@@ -146,7 +148,7 @@ def text(summary: Summary, rules: Mapping[str, Rule]) -> str:
     for result in summary.results:
         lines.append(
             f"{result.rule.id:<11} {result.rule.version:<19} {result.verdict.value:<12} "
-            f"{_checks_column(result):>6}  {_why(result)}"
+            f"{_checks_column(result):>6}  {_why(result, summary.deselected)}"
         )
     failing_unruled = [c for c in summary.unruled if c.verdict is Verdict.FAILED]
     if summary.unruled:
@@ -174,7 +176,7 @@ def markdown(summary: Summary, rules: Mapping[str, Rule]) -> str:
         )
         out.append(
             f"| {result.rule.id} | {result.rule.version} | {verdict} | "
-            f"{_checks_column(result)} | {_cell(_why(result))} |"
+            f"{_checks_column(result)} | {_cell(_why(result, summary.deselected))} |"
         )
     if summary.unruled:
         failing = sum(1 for check in summary.unruled if check.verdict is Verdict.FAILED)
@@ -198,6 +200,15 @@ def markdown(summary: Summary, rules: Mapping[str, Rule]) -> str:
         if received:
             out += ["", "Response received:", "", "```http", received, "```"]
     return "\n".join(out) + "\n"
+
+
+# What XML 1.0 cannot hold, even escaped: a response body with a control character
+# (a byte of an image, say) would otherwise make the whole JUnit file unreadable.
+NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(value: str) -> str:
+    return NOT_XML.sub("\ufffd", value)
 
 
 def write_junit(path: Path, summary: Summary, rules: Mapping[str, Rule]) -> None:
@@ -227,7 +238,7 @@ def write_junit(path: Path, summary: Summary, rules: Mapping[str, Rule]) -> None
                 case, "failure", message=f"{len(result.failed)} checks failed"
             ).text = "\n".join(detail)
         elif result.verdict in (Verdict.SKIPPED, Verdict.UNCHECKED):
-            ElementTree.SubElement(case, "skipped", message=_why(result))
+            ElementTree.SubElement(case, "skipped", message=_why(result, summary.deselected))
         properties = ElementTree.SubElement(case, "properties")
         for check in result.checks:
             ElementTree.SubElement(
@@ -242,6 +253,9 @@ def write_junit(path: Path, summary: Summary, rules: Mapping[str, Rule]) -> None
         elif check.verdict is Verdict.SKIPPED:
             ElementTree.SubElement(case, "skipped", message=check.reason)
     del rules
+    for element in suite.iter():
+        element.text = element.text and _xml_safe(element.text)
+        element.attrib = {name: _xml_safe(value) for name, value in element.attrib.items()}
     ElementTree.indent(suite)
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 

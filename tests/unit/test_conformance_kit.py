@@ -105,6 +105,19 @@ def test_the_junit_file_names_each_rule_and_the_selftest_reads_it(tmp_path: Path
     assert "RES-2" in markdown(summary, rules)
 
 
+def test_the_junit_file_holds_any_response_as_readable_xml(tmp_path: Path) -> None:
+    """A failure whose response body holds control characters (a font file's bytes, as
+    the self-test's V-DOC-ASSETS-FROM-A-CDN showed) once made the file unreadable."""
+    rules = load_rules()
+    failed = _check("checks/test_a.py::test_2", ("DOC-13",), Verdict.FAILED, "got \x1a\x00\x1b[0m")
+    summary = Summary("http://t", by_rule(rules, [failed]), [], 1.0)
+    path = tmp_path / "junit.xml"
+    write_junit(path, summary, rules)
+    failed_names, count, rule_ids = read_junit(path)
+    assert (failed_names, count, rule_ids) == (("DOC-13",), 1, ("DOC-13",))
+    assert "got \ufffd\ufffd\ufffd[0m" in path.read_text("utf-8")
+
+
 def test_a_check_of_recommended_rules_alone_is_reported_and_fails_nothing() -> None:
     rules = load_rules()
     assert rules["VAL-11"].recommended
