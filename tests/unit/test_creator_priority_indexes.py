@@ -15,18 +15,16 @@ from notes.domain.listing import SORT_VALUES
 from notes.settings import Settings
 from notes.storage.backend import Backend
 from notes.storage.migrations import alembic_config, downgrade_database, upgrade_database
-from notes_bench.scale import BEFORE_INDEXES
-from notes_bench.scale_seed import seed
 from tests.unit.test_common_search import listed_ids, read_rows
 from tests.unit.test_database import listing
 from tests.unit.test_listing_indexes import (
     NOTES,
     WRITTEN_AFTER,
-    WRITTEN_BEFORE,
     _names,
     _stored,
     _with_backend,
     _write,
+    populated_at,
 )
 
 REVISION, BEFORE = "0006", "0005"
@@ -60,11 +58,7 @@ async def test_0006_upgrades_a_populated_database_and_downgrades_cleanly(
     settings: Settings,
 ) -> None:
     url = settings.database_url
-    await asyncio.to_thread(upgrade_database, url)
-    await asyncio.to_thread(downgrade_database, url, BEFORE_INDEXES)
-    await asyncio.to_thread(seed, url, NOTES)
-    await asyncio.to_thread(upgrade_database, url, BEFORE)
-    await _write(settings, WRITTEN_BEFORE, 5)
+    await populated_at(settings, BEFORE)
     made_here = _made_here()
     assert len(made_here) == 6
     assert not made_here & (await _names(url))[1]
