@@ -18,6 +18,11 @@ from notes_bench.plot import _plain_numbers, _pyplot
 GOAL_MS = 20.0
 
 
+def _cell(ms: float, over_budget: int) -> str:
+    """A median; "503" when answers were over the server's time budget (LIST-24)."""
+    return f"503 ({ms:.0f})" if over_budget else f"{ms:.1f}"
+
+
 def _table(results: dict[str, Any]) -> str:
     sizes = list(results["sizes"])
     header = " | ".join(f"{int(size):,} first / deep" for size in sizes)
@@ -27,8 +32,13 @@ def _table(results: dict[str, Any]) -> str:
         cells = []
         for size in sizes:
             timing = results["sizes"][size]["families"][family]
-            deep = "-" if timing["deep"] is None else f"{timing['deep']:.1f}"
-            cells.append(f"{timing['first']:.1f} / {deep}")
+            first = _cell(timing["first"], timing.get("first_over_budget", 0))
+            deep = (
+                "-"
+                if timing["deep"] is None
+                else _cell(timing["deep"], timing.get("deep_over_budget", 0))
+            )
+            cells.append(f"{first} / {deep}")
         lines.append(f"| `{family}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -66,6 +66,10 @@ class AsyncpgRunner:
         return rows
 
     @property
+    def dialect_name(self) -> str:
+        return "postgresql"
+
+    @property
     def read_datetime(self) -> Callable[[Any], datetime]:
         return already_datetime
 

@@ -36,7 +36,7 @@ from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_object
 from notes.domain.timestamps import utc_now
 from notes.domain.users import Caller, created_fields, owner_kept, scope
 from notes.storage.models import idempotency_keys_table, notes_table
-from notes.storage.search import fts_phrase, trigram_candidates, uses_trigrams
+from notes.storage.search import candidate_clause, candidates
 from notes.storage.statements import StatementRunner
 
 c = notes_table.c
@@ -245,7 +245,7 @@ def _list_statement(
     by_creator: bool,
     by_priority: bool,
     by_text: bool,
-    by_trigrams: bool = False,
+    by_candidates: bool = False,
     after: bool,
     owned: bool = False,
 ) -> Any:
@@ -266,8 +266,8 @@ def _list_statement(
                 c.description_folded.like(pattern, escape=LIKE_ESCAPE),
             )
         )
-    if by_trigrams:
-        conditions.append(trigram_candidates(c.id))
+    if by_candidates:
+        conditions.append(candidate_clause(c.id))
     if after:
         value = bindparam("after_value", type_=key.type)
         beyond = key < value if descending else key > value
@@ -304,13 +304,14 @@ def list_notes(
     as the API shows them: a page needs no ETags, and no records."""
     owner = scope(caller)
     folded = None if query.q is None else query.q.casefold()
+    found_in = None if folded is None else candidates(runner, folded, budget=budget)
     statement = _list_statement(
         query.sort_key,
         query.descending,
         by_creator=query.created_by is not None,
         by_priority=query.priority is not None,
         by_text=folded is not None,
-        by_trigrams=folded is not None and uses_trigrams(folded),
+        by_candidates=found_in is not None,
         after=query.after is not None,
         owned=owner is not None,
     )
@@ -323,8 +324,8 @@ def list_notes(
         params["priority"] = query.priority
     if folded is not None:
         params["pattern"] = like_pattern(folded)
-        if uses_trigrams(folded):
-            params["phrase"] = fts_phrase(folded)
+    if found_in is not None:
+        params["candidates"] = found_in
     if query.after is not None:
         params["after_value"] = query.after.value
         if query.sort_key != "id":

@@ -112,6 +112,10 @@ class SqliteRunner:
         return rows
 
     @property
+    def dialect_name(self) -> str:
+        return "sqlite"
+
+    @property
     def read_datetime(self) -> Callable[[Any], datetime]:
         return _from_text
 

@@ -39,6 +39,10 @@ class StatementRunner(Protocol):
         seconds is stopped: ``ListingOverBudget``."""
 
     @property
+    def dialect_name(self) -> str:
+        """Which SQL the database speaks ("sqlite", "postgresql"), so which tables it has."""
+
+    @property
     def read_datetime(self) -> Callable[[Any], datetime]:
         """What makes a datetime of a value of `fetch_stored`'s rows."""
 
@@ -66,6 +70,10 @@ class SqlAlchemyRunner:
     ) -> list[Row]:
         # SQLAlchemy's rows hold datetimes already. The reference keeps no budget.
         return self.fetch(statement, params)
+
+    @property
+    def dialect_name(self) -> str:
+        return self.connection.dialect.name
 
     @property
     def read_datetime(self) -> Callable[[Any], datetime]:

@@ -47,6 +47,12 @@ INDEXES = {
                 for key in ("priority", "created_at", "updated_at", "title")
                 if key != prefix
             ),
+            # 0006: behind both filters, the keys (created_by, priority, id) does not serve.
+            *(
+                ("created_by", "priority", ordered, "id")
+                for key in ("created_at", "updated_at", "title")
+                for ordered in (key, f"{key} DESC")
+            ),
         )
     },
 }

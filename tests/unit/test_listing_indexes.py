@@ -92,15 +92,24 @@ async def _write(settings: Settings, titles: tuple[str, str], first: int) -> Non
     await _with_backend(settings, write)
 
 
+async def populated_at(settings: Settings, revision: str) -> None:
+    """NOTES notes put in before the listing indexes (as `notes-bench scale` does), the
+    schema then at `revision`, and a write, an update and a delete made there."""
+    url = settings.database_url
+    await asyncio.to_thread(upgrade_database, url)
+    await asyncio.to_thread(downgrade_database, url, BEFORE_INDEXES)
+    await asyncio.to_thread(seed, url, NOTES)
+    if revision != BEFORE_INDEXES:
+        await asyncio.to_thread(upgrade_database, url, revision)
+    await _write(settings, WRITTEN_BEFORE, 5)
+
+
 @pytest.mark.rule("LIST-8")
 async def test_0005_upgrades_a_populated_database_and_downgrades_cleanly(
     settings: Settings,
 ) -> None:
     url = settings.database_url
-    await asyncio.to_thread(upgrade_database, url)
-    await asyncio.to_thread(downgrade_database, url, BEFORE_INDEXES)
-    await asyncio.to_thread(seed, url, NOTES)
-    await _write(settings, WRITTEN_BEFORE, 5)
+    await populated_at(settings, BEFORE_INDEXES)
 
     await asyncio.to_thread(upgrade_database, url)
     tables, indexes = await _names(url)
