@@ -31,7 +31,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     if settings.migrates_on_start:
         # Alembic blocks (file and network I/O): keep it off the event loop.
         await asyncio.to_thread(upgrade_database, settings.database_url)
-    notes = open_store(settings, app.get(METRICS))
+    notes = await open_store(settings, app.get(METRICS))
     app[NOTES] = notes
     app[USERS] = DatabaseUserDirectory(notes.backend)  # v1.1: tokens, on the same database
     try:

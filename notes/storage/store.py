@@ -40,9 +40,17 @@ class DatabaseNoteStore:
     a transaction on its write path."""
 
     def __init__(
-        self, backend: Backend, *, idempotency_ttl: float, list_time_budget: float | None = None
+        self,
+        backend: Backend,
+        *,
+        idempotency_ttl: float,
+        expected_revisions: frozenset[str],
+        list_time_budget: float | None = None,
     ) -> None:
         self.backend = backend
+        # The code's migration heads as they were when it started: scripts installed on
+        # disk later are another version's, which this process does not run.
+        self._expected_revisions = expected_revisions
         self._idempotency_ttl = idempotency_ttl
         self._keyed_creates = 0
         self._list_time_budget = list_time_budget
@@ -101,7 +109,7 @@ class DatabaseNoteStore:
 
     async def check_ready(self) -> None:
         await self.backend.check_health()
-        expected = await asyncio.to_thread(head_revisions)  # read once, then cached
+        expected = self._expected_revisions
         try:
             found = await self.backend.read(schema_revisions)
         except Exception as error:  # no alembic_version table: never migrated
@@ -115,9 +123,14 @@ class DatabaseNoteStore:
         await self.backend.close()
 
 
-def open_store(settings: Settings, observer: DatabaseObserver | None = None) -> DatabaseNoteStore:
+async def open_store(
+    settings: Settings, observer: DatabaseObserver | None = None
+) -> DatabaseNoteStore:
+    # Alembic reads the scripts from disk: off the event loop.
+    expected_revisions = await asyncio.to_thread(head_revisions)
     return DatabaseNoteStore(
         open_backend(settings, observer),
         idempotency_ttl=settings.idempotency_ttl,
+        expected_revisions=expected_revisions,
         list_time_budget=settings.list_time_budget,
     )

@@ -173,6 +173,18 @@ async def test_ready_is_503_when_the_schema_is_not_at_head(
     assert (await client.get("/health/ready")).status == 503
 
 
+@pytest.mark.rule("OPS-5")
+async def test_ready_expects_the_revision_of_the_code_that_started(
+    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Newer migrations installed on disk while a process runs are not its own: it
+    stays ready on the schema it was started for (the self-test saw a process, started
+    before a merge brought migration 0006, call itself not ready)."""
+    newer_code_on_disk = frozenset({"a-revision-of-a-later-release"})
+    monkeypatch.setattr("notes.storage.store.head_revisions", lambda: newer_code_on_disk)
+    assert (await client.get("/health/ready")).status == 200
+
+
 @pytest.mark.rule("OPS-4")
 async def test_live_answers_when_the_database_does_not(
     aiohttp_client: AiohttpClient, tmp_path: Any
