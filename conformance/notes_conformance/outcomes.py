@@ -33,7 +33,10 @@ class CheckResult:
 
     @property
     def name(self) -> str:
-        return self.nodeid.rsplit("/", 1)[-1]
+        """`test_file.py::test_name[parameters]`: the node id without its folders (a
+        parameter may hold a `/` of its own, as `PUT /notes/{note_id}` does)."""
+        path, separator, test = self.nodeid.partition("::")
+        return path.rsplit("/", 1)[-1] + separator + test
 
 
 def _reason(report: pytest.TestReport) -> str:

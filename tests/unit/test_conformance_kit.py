@@ -105,6 +105,11 @@ def test_the_junit_file_names_each_rule_and_the_selftest_reads_it(tmp_path: Path
     assert "RES-2" in markdown(summary, rules)
 
 
+def test_a_checks_name_keeps_the_slashes_of_its_parameters() -> None:
+    check = _check("checks/test_s.py::test_conforms[PUT /notes/{note_id}]", (), Verdict.FAILED)
+    assert check.name == "test_s.py::test_conforms[PUT /notes/{note_id}]"
+
+
 def test_the_junit_file_holds_any_response_as_readable_xml(tmp_path: Path) -> None:
     """A failure whose response body holds control characters (a font file's bytes, as
     the self-test's V-DOC-ASSETS-FROM-A-CDN showed) once made the file unreadable."""
