@@ -131,14 +131,17 @@ def _node_id_compatibility(monkeypatch: pytest.MonkeyPatch) -> None:
         )
 
 
-@pytest.mark.rule("DOC-9", "ERR-9")
+# DOC-9 alone: every kind of failure the fuzzing finds (a 500 among them) is the server
+# not doing what its document says, and ERR-9 has checks of its own; a rejected valid
+# body reported under ERR-9 ("nothing produces a 500") would mislead.
+@pytest.mark.rule("DOC-9")
 @schema.parametrize()
 @bounded(max_examples=MAX_EXAMPLES)
 def test_every_operation_conforms(case: Case[Any]) -> None:
     case.call_and_validate()
 
 
-@pytest.mark.rule("DOC-8", "DOC-9", "ERR-9")
+@pytest.mark.rule("DOC-8", "DOC-9")
 def test_stateful_sequences_follow_the_links(api_schema: BaseSchema) -> None:
     failures: list[Exception] = []
 
