@@ -273,7 +273,8 @@ def traceability(rules: Mapping[str, Rule], checks: Iterable[Collected]) -> str:
     of_rule: dict[str, list[str]] = {rule_id: [] for rule_id in rules}
     unruled: dict[str, str | None] = {}
     for nodeid, cited, why in checks:
-        name = nodeid.rsplit("/", 1)[-1].split("[", 1)[0]  # a check's parameters: one line
+        # A check's parameters make one line; they may hold a '/' (`PUT /notes/{note_id}`).
+        name = nodeid.split("[", 1)[0].rsplit("/", 1)[-1]
         if not cited:
             unruled.setdefault(name, why)
         for rule_id in cited:

@@ -17,7 +17,14 @@ from notes.settings import Settings
 from notes_conformance.contract import contract_text, load_rules
 from notes_conformance.outcomes import CheckResult, Verdict, by_rule
 from notes_conformance.preflight import NotANotesServer, check_target
-from notes_conformance.report import Summary, markdown, text, write_junit
+from notes_conformance.report import (
+    Collected,
+    Summary,
+    markdown,
+    text,
+    traceability,
+    write_junit,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_ID = re.compile(r"^(?:- |\| )\*\*([A-Z]+-\d+)\*\*", re.MULTILINE)
@@ -108,6 +115,21 @@ def test_the_junit_file_names_each_rule_and_the_selftest_reads_it(tmp_path: Path
 def test_a_checks_name_keeps_the_slashes_of_its_parameters() -> None:
     check = _check("checks/test_s.py::test_conforms[PUT /notes/{note_id}]", (), Verdict.FAILED)
     assert check.name == "test_s.py::test_conforms[PUT /notes/{note_id}]"
+
+
+def test_the_rules_table_names_each_check_once_and_says_why_one_cites_none() -> None:
+    rules = load_rules()
+    table = traceability(
+        rules,
+        [
+            Collected("checks/test_s.py::test_conforms[GET /notes]", ("DOC-9",)),
+            Collected("checks/test_s.py::test_conforms[PUT /notes/{note_id}]", ("DOC-9",)),
+            Collected("checks/test_t.py::test_helper", (), "checks the kit's own fixture"),
+        ],
+    )
+    assert "| DOC-9 | v1 | test_s.py::test_conforms |" in table
+    assert "- test_t.py::test_helper: checks the kit's own fixture" in table
+    assert "| RES-1 | v1 | **none** |" in table
 
 
 def test_the_junit_file_holds_any_response_as_readable_xml(tmp_path: Path) -> None:
