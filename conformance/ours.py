@@ -2,11 +2,12 @@
 
     python -m conformance.ours [notes-conformance flags]
 
-Starts our server (`notes serve`, a fresh SQLite file, a free loopback port) with
-notes/process.py's ServerProcess and runs `notes-conformance URL --exclusive` (the data
-is ours to wipe); then our server in token mode (v1.1), users A, B and an admin made by
-`notes users add`, and `notes-conformance URL --token A --token B --admin-token X` over
-the v1.1 rules. Flags given here go to both runs; the exit status is the worse of them.
+Starts our server (`notes serve`, a fresh SQLite file, a free loopback port, one CORS
+origin allowed) with notes/process.py's ServerProcess and runs `notes-conformance URL
+--exclusive --cors-origin ORIGIN` (the data is ours to wipe); then our server in token
+mode (v1.1), users A, B and an admin made by `notes users add`, and `notes-conformance
+URL --token A --token B --admin-token X` over the v1.1 rules that need tokens. Flags
+given here go to both runs; the exit status is the worse of them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from notes.process import ServerProcess, notes_command, service_environment
 from tests.api.token_server import add_user
 
 KIT = (sys.executable, "-m", "notes_conformance")
-V11_RULES = ("AUTH", "OWN")
+V11_RULES = ("AUTH", "OWN", "IDEM-7")
+# The origin our server allows in plain mode, so that the kit's CORS checks (OPS-10,
+# OPS-12) run; the forwarding rule checked is OPS-14 (no proxy trusted, the default).
+ALLOWED_ORIGIN = "https://app.example"
 
 
 def kit(base_url: str, *arguments: str) -> int:
@@ -29,8 +33,10 @@ def kit(base_url: str, *arguments: str) -> int:
 
 def plain_mode(folder: Path, arguments: list[str]) -> int:
     database_url = f"sqlite+aiosqlite:///{folder / 'notes.db'}"
-    with ServerProcess(notes_command(database_url), log_path=folder / "server.log") as server:
-        return kit(server.base_url, "--exclusive", *arguments)
+    env = service_environment({"NOTES_CORS_ORIGINS": ALLOWED_ORIGIN})
+    command = notes_command(database_url)
+    with ServerProcess(command, log_path=folder / "server.log", env=env) as server:
+        return kit(server.base_url, "--exclusive", "--cors-origin", ALLOWED_ORIGIN, *arguments)
 
 
 def token_mode(folder: Path, arguments: list[str]) -> int:

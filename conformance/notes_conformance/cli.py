@@ -59,6 +59,16 @@ def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
         "--rule", action="append", default=[], help="only the checks of this rule (or prefix)"
     )
     parser.add_argument("--quick", action="store_true", help="leave out the schema fuzzing")
+    parser.add_argument(
+        "--cors-origin",
+        metavar="ORIGIN",
+        help="an origin the server's CORS allows ('*': any): checks OPS-10 and OPS-12 (v1.1)",
+    )
+    parser.add_argument(
+        "--trusted-proxy",
+        action="store_true",
+        help="the server trusts this client's X-Forwarded-*/Forwarded headers: OPS-13, not OPS-14",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="pytest's line per check")
     given = list(argv)
     split = given.index("--") if "--" in given else len(given)
@@ -91,7 +101,9 @@ def pytest_arguments(arguments: argparse.Namespace) -> list[str]:
         args += ["--token", token]
     if arguments.admin_token:
         args += ["--admin-token", arguments.admin_token]
-    for flag in ("keep_data", "exclusive", "quick"):
+    if arguments.cors_origin:
+        args += ["--cors-origin", arguments.cors_origin]
+    for flag in ("keep_data", "exclusive", "quick", "trusted_proxy"):
         if getattr(arguments, flag):
             args.append(f"--{flag.replace('_', '-')}")
     for rule in arguments.rule:

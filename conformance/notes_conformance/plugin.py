@@ -33,6 +33,11 @@ from notes_conformance.run import (  # noqa: E402
 
 BASE_URL_ENV = "NOTES_BASE_URL"
 __all__ = ["v11_users"]  # the v1.1 checks' fixture (checks/tokens.py)
+NOT_TRUSTED_SKIP = (
+    "needs a server that trusts this client's X-Forwarded-*/Forwarded headers "
+    "(its NOTES_TRUSTED_PROXIES holds this client's address): --trusted-proxy"
+)
+TRUSTED_SKIP = "--trusted-proxy: the server believes this client's forwarded headers (OPS-13)"
 EXCLUSIVE_SKIP = (
     "needs an empty database (TUT-1: a new one) and deletes every note first: "
     "--exclusive if the target's database is new and yours to wipe"
@@ -66,6 +71,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only the checks of this rule id (repeatable); a prefix (LIST) selects a part",
     )
     group.addoption("--quick", action="store_true", help="leave out the schema-driven fuzzing")
+    group.addoption(
+        "--cors-origin",
+        default=None,
+        help="an origin the server's CORS configuration allows, '*' for any (v1.1 OPS-10, OPS-12)",
+    )
+    group.addoption(
+        "--trusted-proxy",
+        action="store_true",
+        help="the server trusts this client's forwarded headers (v1.1 OPS-13 instead of OPS-14)",
+    )
     add_token_options(parser)
 
 
@@ -220,6 +235,29 @@ def api(base_url: str) -> Iterator[Api]:
     session.trust_env = False
     with session:
         yield Api(base_url, session)
+
+
+@pytest.fixture(scope="session")
+def cors_origin(pytestconfig: pytest.Config) -> str | None:
+    """An origin the server's CORS configuration allows (``--cors-origin``), if known."""
+    value = pytestconfig.getoption("cors_origin", default=None)
+    return value.strip() if value and value.strip() else None
+
+
+@pytest.fixture
+def trusting_base_url(pytestconfig: pytest.Config, shared_base_url: str) -> str:
+    """The server, when it believes this client's forwarded scheme and host (OPS-13)."""
+    if not pytestconfig.getoption("trusted_proxy", default=False):
+        pytest.skip(NOT_TRUSTED_SKIP)
+    return shared_base_url
+
+
+@pytest.fixture
+def distrusting_base_url(pytestconfig: pytest.Config, shared_base_url: str) -> str:
+    """The server, when it ignores this client's forwarded scheme and host (OPS-14)."""
+    if pytestconfig.getoption("trusted_proxy", default=False):
+        pytest.skip(TRUSTED_SKIP)
+    return shared_base_url
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ TESTS_BY_PREFIX: dict[str, tuple[str, ...]] = {
     "DOC": ("openapi",),
     "HEALTH": ("health",),
     "TUT": ("tutorial_client",),
+    "OPS": ("v11_operations",),
 }
 # A kit that has not finished by then is stopped; the violation then counts as caught
 # (the kit did not pass) and the table says it timed out.

@@ -40,8 +40,19 @@ __all__ = [
 ]
 
 
-def _settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, access_log=False, auto_migrate=True)
+# Our servers allow this origin (CORS), so that the kit's OPS-10 and OPS-12 checks run.
+ALLOWED_ORIGIN = "https://app.example"
+
+
+def _settings(database_url: str, *, trusted_proxies: str = "") -> Settings:
+    return Settings.from_environment(
+        env_file=None,
+        database_url=database_url,
+        access_log=False,
+        auto_migrate=True,
+        cors_origins=ALLOWED_ORIGIN,
+        trusted_proxies=trusted_proxies,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +115,27 @@ def base_url(request: pytest.FixtureRequest, foreign_base_url: str | None) -> st
     start: Callable[[Settings], str] = request.getfixturevalue("start_server")
     fresh: str = request.getfixturevalue("database_url")
     return start(_settings(fresh))
+
+
+@pytest.fixture(scope="session")
+def cors_origin(pytestconfig: pytest.Config, foreign_base_url: str | None) -> str | None:
+    """The origin our servers allow; against --base-url, the one given (--cors-origin)."""
+    if foreign_base_url is not None:
+        given = pytestconfig.getoption("cors_origin", default=None)
+        return given.strip() if given and given.strip() else None
+    return ALLOWED_ORIGIN
+
+
+@pytest.fixture
+def trusting_base_url(request: pytest.FixtureRequest, foreign_base_url: str | None) -> str:
+    """A server of ours that believes this client's forwarded headers (OPS-13)."""
+    if foreign_base_url is not None:
+        if not request.config.getoption("trusted_proxy", default=False):
+            pytest.skip("needs a server that trusts this client's forwarded headers")
+        return foreign_base_url
+    start: Callable[[Settings], str] = request.getfixturevalue("start_server")
+    fresh: str = request.getfixturevalue("database_url")
+    return start(_settings(fresh, trusted_proxies="127.0.0.1, ::1"))
 
 
 @pytest.fixture(scope="session")

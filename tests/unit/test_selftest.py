@@ -5,7 +5,6 @@ catalogue names real, required rules of docs/contract.md across every part of it
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from conformance.selftest import catalogue
 from conformance.selftest.kit import CHECKS, TESTS_BY_PREFIX, kit_command, read_junit
 from conformance.selftest.proxy import WIRING, proxy_app
 from conformance.selftest.violation import Violation
+from notes_conformance.contract import parse_rules
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract.md"
-RULE = re.compile(r"\*\*([A-Z]+-[0-9]+)\*\* \(v1(, recommended)?\)")
 # What a client can tell apart in an answer (Date and Server are the proxy's own business).
 COMPARED = ("Content-Type", "ETag", "Location", "Link", "Allow", "Content-Length")
 NOTE = {"title": "note", "created_by": "selftest", "description": "d", "priority": 3}
@@ -190,7 +189,8 @@ async def test_a_control_keeps_conditional_requests_working(make_proxy: MakeProx
 
 def contract_rules() -> dict[str, bool]:
     """Every rule id of the contract, and whether it is required."""
-    return {rule: not recommended for rule, recommended in RULE.findall(CONTRACT.read_text())}
+    rules = parse_rules(CONTRACT.read_text("utf-8"))
+    return {rule.id: not (rule.recommended or rule.withdrawn) for rule in rules.values()}
 
 
 def test_every_violation_breaks_required_rules_of_the_contract() -> None:

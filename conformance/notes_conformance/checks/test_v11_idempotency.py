@@ -14,28 +14,47 @@ import pytest
 
 from notes_conformance.checks.support import (
     Api,
+    JsonObject,
     assert_note_response,
     assert_problem,
     note_payload,
     unique,
 )
+from notes_conformance.checks.tokens import Users
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 
 
+NOT_DECLARED = f"the server's OpenAPI document declares no {KEY} on POST /notes (IDEM-9)"
+
+
+def resolved(document: JsonObject, value: Any) -> Any:
+    """`value`, or what its local `$ref` points at."""
+    while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+        target: Any = document
+        for part in value["$ref"].removeprefix("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        value = target
+    return value
+
+
+def create_operation(api: Api) -> tuple[JsonObject, JsonObject]:
+    """The served document and its `POST /notes` operation; skips unless that
+    declares the `Idempotency-Key` header (a v1 server)."""
+    document: JsonObject = api.get("/openapi.json").json()
+    operation = document.get("paths", {}).get("/notes", {}).get("post", {})
+    parameters = [resolved(document, p) for p in operation.get("parameters", [])]
+    if not any(
+        isinstance(p, dict) and (p.get("in"), p.get("name")) == ("header", KEY) for p in parameters
+    ):
+        pytest.skip(NOT_DECLARED)
+    return document, operation
+
+
 @pytest.fixture
 def keyed_api(api: Api) -> Api:
-    document = api.get("/openapi.json").json()
-    parameters = document.get("paths", {}).get("/notes", {}).get("post", {}).get("parameters", [])
-    components = document.get("components", {}).get("parameters", {})
-    resolved = [
-        components.get(str(p.get("$ref", "")).rsplit("/", 1)[-1], p) if "$ref" in p else p
-        for p in parameters
-        if isinstance(p, dict)
-    ]
-    if not any(p.get("in") == "header" and p.get("name") == KEY for p in resolved):
-        pytest.skip(f"the server's OpenAPI document declares no {KEY} on POST /notes (IDEM-9)")
+    create_operation(api)
     return api
 
 
@@ -107,3 +126,31 @@ def test_repeats_sent_together_make_one_note(keyed_api: Api, owner: str) -> None
     assert len({response.headers["Location"] for response in answers}) == 1
     assert sum(REPLAYED not in response.headers for response in answers) == 1
     assert len(keyed_api.all_notes(created_by=owner)) == 1
+
+
+@pytest.mark.rule("IDEM-7")
+def test_a_key_is_its_users_own(v11_users: Users) -> None:
+    a, b = v11_users.a, v11_users.b
+    create_operation(a)
+    key = unique("shared-key")
+    payload = {"title": unique("one-key-two-users")}
+    note_a = assert_note_response(_post(a, payload, key), 201)
+    first_b = _post(b, payload, key)
+    note_b = assert_note_response(first_b, 201)
+    assert REPLAYED not in first_b.headers, "B got A's answer"
+    assert note_b["id"] != note_a["id"]
+    again_b = _post(b, payload, key)
+    assert again_b.status_code == 201
+    assert again_b.headers.get(REPLAYED) == "true"
+    assert again_b.headers["Location"] == first_b.headers["Location"]
+    assert b.read(note_a["id"]).status_code == 404  # and A's note is still A's alone
+
+
+@pytest.mark.rule("IDEM-9")
+def test_the_document_declares_the_replay_header_and_the_refusals(api: Api) -> None:
+    document, operation = create_operation(api)
+    responses = operation.get("responses", {})
+    created = resolved(document, responses.get("201", {}))
+    headers = {name.lower() for name in created.get("headers", {})}
+    assert REPLAYED.lower() in headers, f"the 201 declares {sorted(headers)}"
+    assert {"400", "422"} <= set(responses), f"POST /notes declares {sorted(responses)}"

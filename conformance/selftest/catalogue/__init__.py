@@ -10,6 +10,7 @@ from conformance.selftest.catalogue import (
     err,
     health,
     listing,
+    ops,
     req,
     res,
     val,
@@ -26,6 +27,7 @@ VIOLATIONS: tuple[Violation, ...] = (
     *err.VIOLATIONS,
     *doc.VIOLATIONS,
     *health.VIOLATIONS,
+    *ops.VIOLATIONS,
 )
 CONTROLS: tuple[Violation, ...] = controls.CONTROLS
 FAST: tuple[Violation, ...] = tuple(violation for violation in VIOLATIONS if violation.fast)
