@@ -49,8 +49,10 @@ def problems_worded_otherwise(exchange: Exchange, reply: Reply) -> Reply | None:
         "instance": exchange.path,
         "trace_id": "4bf92f3577b34da6",
     }
-    if "errors" in body:
-        reworded["errors"] = body["errors"]
+    # Members a rule requires stay: `errors` (ERR-4), v1.1's `request_id` (OPS-2).
+    for member in ("errors", "request_id"):
+        if member in body:
+            reworded[member] = body[member]
     return reply.with_json(reworded)
 
 
