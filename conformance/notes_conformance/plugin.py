@@ -237,19 +237,28 @@ def api(base_url: str) -> Iterator[Api]:
         yield Api(base_url, session)
 
 
+def given_cors_origin(config: pytest.Config) -> str | None:
+    """An origin the server's CORS configuration allows (``--cors-origin``), if known."""
+    value = config.getoption("cors_origin", default=None)
+    return value.strip() if value and value.strip() else None
+
+
+def if_trusting(config: pytest.Config, base_url: str) -> str:
+    """`base_url`, when the user says it believes this client's forwarded headers."""
+    if not config.getoption("trusted_proxy", default=False):
+        pytest.skip(NOT_TRUSTED_SKIP)
+    return base_url
+
+
 @pytest.fixture(scope="session")
 def cors_origin(pytestconfig: pytest.Config) -> str | None:
-    """An origin the server's CORS configuration allows (``--cors-origin``), if known."""
-    value = pytestconfig.getoption("cors_origin", default=None)
-    return value.strip() if value and value.strip() else None
+    return given_cors_origin(pytestconfig)
 
 
 @pytest.fixture
 def trusting_base_url(pytestconfig: pytest.Config, shared_base_url: str) -> str:
     """The server, when it believes this client's forwarded scheme and host (OPS-13)."""
-    if not pytestconfig.getoption("trusted_proxy", default=False):
-        pytest.skip(NOT_TRUSTED_SKIP)
-    return shared_base_url
+    return if_trusting(pytestconfig, shared_base_url)
 
 
 @pytest.fixture

@@ -46,7 +46,11 @@ def parse(arguments: list[str]) -> argparse.Namespace:
 
 def commit() -> str:
     done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        # "-dirty" when the tree differs from the commit: the results are not that commit's.
+        ["git", "describe", "--always", "--dirty"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     return done.stdout.strip() or "unknown"
 

@@ -18,6 +18,7 @@ import pytest
 
 from notes.settings import Settings
 from notes_conformance.checks.tokens import Users, client, given_users
+from notes_conformance.plugin import given_cors_origin, if_trusting
 from tests.api.server import ServerThread
 from tests.api.token_server import fresh_database_url, token_mode_server
 from tests.conftest import (
@@ -120,19 +121,14 @@ def base_url(request: pytest.FixtureRequest, foreign_base_url: str | None) -> st
 @pytest.fixture(scope="session")
 def cors_origin(pytestconfig: pytest.Config, foreign_base_url: str | None) -> str | None:
     """The origin our servers allow; against --base-url, the one given (--cors-origin)."""
-    if foreign_base_url is not None:
-        given = pytestconfig.getoption("cors_origin", default=None)
-        return given.strip() if given and given.strip() else None
-    return ALLOWED_ORIGIN
+    return ALLOWED_ORIGIN if foreign_base_url is None else given_cors_origin(pytestconfig)
 
 
 @pytest.fixture
 def trusting_base_url(request: pytest.FixtureRequest, foreign_base_url: str | None) -> str:
     """A server of ours that believes this client's forwarded headers (OPS-13)."""
     if foreign_base_url is not None:
-        if not request.config.getoption("trusted_proxy", default=False):
-            pytest.skip("needs a server that trusts this client's forwarded headers")
-        return foreign_base_url
+        return if_trusting(request.config, foreign_base_url)
     start: Callable[[Settings], str] = request.getfixturevalue("start_server")
     fresh: str = request.getfixturevalue("database_url")
     return start(_settings(fresh, trusted_proxies="127.0.0.1, ::1"))
