@@ -4,6 +4,7 @@ it, and its first look at a target (one clear line for a server that is not one)
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestServer
 from conformance.selftest.kit import read_junit
 from notes.app import create_app
 from notes.settings import Settings
+from notes_conformance.cli import parse_arguments, pytest_arguments
 from notes_conformance.contract import contract_text, load_rules
 from notes_conformance.outcomes import CheckResult, Verdict, by_rule
 from notes_conformance.preflight import NotANotesServer, check_target
@@ -159,3 +161,27 @@ def test_a_check_of_recommended_rules_alone_is_reported_and_fails_nothing() -> N
     assert not Summary("http://t", by_rule(rules, [missed, also_required]), [], 1.0).passed
     unruled = _check("checks/test_b.py::test_3", (), Verdict.FAILED, "boom")
     assert not Summary("http://t", by_rule(rules, [missed]), [unruled], 1.0).passed
+
+
+def test_the_command_line_reaches_the_checks_as_the_plugins_options() -> None:
+    given = parse_arguments(
+        [
+            "http://127.0.0.1:8080/",
+            *("--token", "A", "--token", "B", "--cors-origin", "https://app.example"),
+            *("--trusted-proxy", "--quick", "--rule", "OPS", "--", "-x"),
+        ]
+    )
+    args = pytest_arguments(given)
+    pairs = list(itertools.pairwise(args))
+    for option, value in [
+        ("--base-url", "http://127.0.0.1:8080"),
+        ("--token", "A"),
+        ("--token", "B"),
+        ("--cors-origin", "https://app.example"),
+        ("--rule", "OPS"),
+    ]:
+        assert (option, value) in pairs
+    assert {"--trusted-proxy", "--quick"} <= set(args)
+    assert args[-1] == "-x"
+    plain = pytest_arguments(parse_arguments(["http://127.0.0.1:8080"]))
+    assert not {"--cors-origin", "--trusted-proxy", "--quick", "--exclusive"} & set(plain)
