@@ -13,7 +13,7 @@ from collections.abc import Callable
 from yarl import URL
 
 from conformance.selftest.traffic import Exchange, JsonObject, Reply, page_of
-from conformance.selftest.violation import Context, Handler, Violation, rewrite_reply
+from conformance.selftest.violation import Violation, rewrite_reply
 
 REQUEST_ID = "X-Request-Id"
 CDN = "https://cdn.jsdelivr.net"
@@ -35,31 +35,24 @@ def no_id_on_304(exchange: Exchange, reply: Reply) -> Reply | None:
     return reply.with_header(REQUEST_ID, None) if reply.status == 304 else None
 
 
+def with_request_id(reply: Reply, value: str) -> Reply:
+    """The answer with another request id, in its header and its problem's body."""
+    body = reply.json_object() if reply.is_problem else None
+    if body is not None and "request_id" in body:
+        reply = reply.with_json({**body, "request_id": value})
+    return reply.with_header(REQUEST_ID, value)
+
+
 def id_ignored(exchange: Exchange, reply: Reply) -> Reply | None:
     """The server's own id always, whatever the client sent (the problem's too)."""
     if REQUEST_ID not in exchange.headers or REQUEST_ID not in reply.headers:
         return None
-    made = f"made-{reply.headers[REQUEST_ID]}"
-    body = reply.json_object() if reply.is_problem else None
-    if body is not None and "request_id" in body:
-        reply = reply.with_json({**body, "request_id": made})
-    return reply.with_header(REQUEST_ID, made)
+    return with_request_id(reply, f"made-{reply.headers[REQUEST_ID]}")
 
 
-def one_id_for_all() -> Handler:
+def one_id_for_all(exchange: Exchange, reply: Reply) -> Reply | None:
     """Ids from a counter that is never moved on: requests without one share "req-1"."""
-
-    async def handle(exchange: Exchange, context: Context) -> Reply:
-        reply = await context.forward(exchange)
-        if REQUEST_ID in exchange.headers:
-            return reply
-        context.hit()
-        body = reply.json_object() if reply.is_problem else None
-        if body is not None and "request_id" in body:
-            reply = reply.with_json({**body, "request_id": "req-1"})
-        return reply.with_header(REQUEST_ID, "req-1")
-
-    return handle
+    return None if REQUEST_ID in exchange.headers else with_request_id(reply, "req-1")
 
 
 def problem_edit(edit: Callable[[JsonObject], None]) -> Callable[[Exchange, Reply], Reply | None]:
@@ -160,7 +153,7 @@ VIOLATIONS = (
         "V-OPS-REQUEST-ID-REPEATED",
         ("OPS-1",),
         'requests without an X-Request-Id all get "req-1"',
-        one_id_for_all,
+        rewrite_reply(one_id_for_all),
     ),
     Violation(
         "V-OPS-PROBLEM-NO-REQUEST-ID",
