@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.engine import make_url
 
-from notes.storage.models import notes_table
-
 WORDS = [
     "alpha",
     "beta",
@@ -134,8 +132,20 @@ def seed_sqlite(path: str, count: int) -> None:
         connection.close()
 
 
-# The table's columns in their declared order, as `note_rows` (with the version) gives them.
-COLUMNS = tuple(column.name for column in notes_table.columns)
+# The columns of 0001, in the order `note_rows` (with the version) gives them: the seed
+# goes into a schema before the later migrations, which fill what they add.
+COLUMNS = (
+    "id",
+    "title",
+    "description",
+    "created_at",
+    "created_by",
+    "priority",
+    "updated_at",
+    "version",
+    "title_folded",
+    "description_folded",
+)
 
 
 async def seed_postgres(url: str, count: int) -> None:

@@ -15,7 +15,7 @@ import orjson
 from multidict import MultiMapping
 
 from notes.domain.errors import FieldProblem, ValidationFailed
-from notes.domain.records import NoteObject
+from notes.domain.records import NoteObject, dumps
 from notes.domain.schemas import INT32_MAX, INT32_MIN
 from notes.domain.timestamps import TimestampError, format_timestamp, parse_timestamp
 
@@ -33,6 +33,15 @@ class Cursor:
 
     value: SortValue
     id: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Page:
+    """A page of the listing: its notes as a JSON array, and the position of its last
+    note when there is a next page."""
+
+    notes: bytes
+    last: Cursor | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -121,6 +130,15 @@ def sort_value(note: NoteObject, sort_key: str) -> SortValue:
     return value
 
 
+def page_of(found: list[NoteObject], limit: int, sort_key: str) -> Page:
+    """The page of `found`: a page of notes, and one more when there is a next page."""
+    page = found[:limit]
+    last = None
+    if len(found) > limit:
+        last = Cursor(value=sort_value(page[-1], sort_key), id=page[-1]["id"])
+    return Page(dumps(page), last)
+
+
 # Cursors are signed: a position a client made up (or mangled) is a 422, not a page.
 _MAC_SIZE = 12
 
@@ -136,9 +154,15 @@ def _mac(key: bytes, payload: bytes) -> bytes:
 
 
 def encode_cursor(note: NoteObject, sort: str, *, key: bytes) -> str:
-    value = sort_value(note, sort.removeprefix("-"))
+    position = Cursor(value=sort_value(note, sort.removeprefix("-")), id=note["id"])
+    return encode_position(position, sort, key=key)
+
+
+def encode_position(position: Cursor, sort: str, *, key: bytes) -> str:
+    """The cursor of the page that follows `position` in the listing sorted by `sort`."""
+    value = position.value
     plain = format_timestamp(value) if isinstance(value, datetime) else value
-    payload = orjson.dumps([sort, plain, note["id"]])
+    payload = orjson.dumps([sort, plain, position.id])
     token = base64.urlsafe_b64encode(_mac(key, payload) + payload)
     return token.decode("ascii").rstrip("=")
 

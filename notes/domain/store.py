@@ -6,8 +6,8 @@ from typing import Any, Protocol
 
 from notes.domain.conditions import IfMatch
 from notes.domain.idempotency import Created, IdempotencyKey
-from notes.domain.listing import ListQuery
-from notes.domain.records import NoteObject, NoteRecord
+from notes.domain.listing import ListQuery, Page
+from notes.domain.records import NoteRecord
 from notes.domain.users import Caller
 
 
@@ -18,8 +18,8 @@ class NoteStore(Protocol):
     token mode a user who is no admin reaches their own notes only, and another's
     note is missing to them (v1.1, OWN-3, OWN-4)."""
 
-    async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
-        """One page, plus one more note when there is a next page."""
+    async def list_page(self, query: ListQuery, *, caller: Caller) -> Page:
+        """One page of the listing, as JSON, and where the next page starts."""
 
     async def create_note(self, fields: dict[str, Any], *, caller: Caller) -> NoteRecord: ...
 

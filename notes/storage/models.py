@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -60,6 +61,9 @@ class NoteRow(Base):
     # backend rather than each database's own idea of case.
     title_folded: Mapped[str] = mapped_column(Text)
     description_folded: Mapped[str] = mapped_column(Text)
+    # The note's JSON but for its id (`records.representation`), joined into pages;
+    # NULL where a version before 0007 wrote it last: the page is then built from columns.
+    representation: Mapped[bytes | None] = mapped_column(LargeBinary())
 
 
 notes_table = cast(Table, NoteRow.__table__)

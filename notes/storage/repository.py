@@ -16,6 +16,7 @@ missing one is not (OWN-4), by the same statement.
 from __future__ import annotations
 
 import functools
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -31,8 +32,15 @@ from notes.domain.idempotency import (
     record_from_text,
     record_to_text,
 )
-from notes.domain.listing import ListQuery
-from notes.domain.records import NoteObject, NoteRecord, NoteValues, note_objects
+from notes.domain.listing import Cursor, ListQuery, Page, page_of
+from notes.domain.records import (
+    NoteObject,
+    NoteRecord,
+    NoteValues,
+    note_objects,
+    representation,
+    with_id,
+)
 from notes.domain.timestamps import utc_now
 from notes.domain.users import Caller, created_fields, owner_kept, scope
 from notes.storage.models import idempotency_keys_table, notes_table
@@ -60,6 +68,7 @@ STORED_COLUMNS = (
     "title_folded",
     "description_folded",
     "updated_at",
+    "representation",
 )
 # Bind names differ from column names: SQLAlchemy reserves those for VALUES and SET.
 _STORED = {name: bindparam(f"new_{name}", type_=c[name].type) for name in STORED_COLUMNS}
@@ -94,6 +103,7 @@ def _stored(values: NoteValues, now: Any) -> dict[str, Any]:
         "new_title_folded": values.title.casefold(),
         "new_description_folded": values.description.casefold(),
         "new_updated_at": now,
+        "new_representation": representation(values, now),
     }
 
 
@@ -248,8 +258,12 @@ def _list_statement(
     by_candidates: bool = False,
     after: bool,
     owned: bool = False,
+    stored: bool = False,
 ) -> Any:
-    """The listing's statement for one combination of options (at most 480 of them)."""
+    """The listing's statement for one combination of options (at most 960 of them).
+
+    `stored` selects each note's stored copy, its id and its sort key's value (for
+    the cursor) rather than the shown columns."""
     key = c[sort_key]
     conditions: list[ColumnElement[bool]] = []
     if owned:  # token mode, a user who is no admin: their own notes only (OWN-3)
@@ -284,7 +298,10 @@ def _list_statement(
     if sort_key != "id":
         ordering.append(c.id.asc())
     limit = bindparam("limit", type_=Integer)
-    return select(*PUBLIC_COLUMNS).where(*conditions).order_by(*ordering).limit(limit)
+    shown: tuple[Any, ...] = PUBLIC_COLUMNS
+    if stored:
+        shown = (c.representation, c.id) if sort_key == "id" else (c.representation, c.id, key)
+    return select(*shown).where(*conditions).order_by(*ordering).limit(limit)
 
 
 def like_pattern(text: str) -> str:
@@ -301,7 +318,43 @@ def list_notes(
     runner: StatementRunner, *, query: ListQuery, caller: Caller, budget: float | None = None
 ) -> list[NoteObject]:
     """One page, plus one more note when there is a next page (the caller trims it),
-    as the API shows them: a page needs no ETags, and no records."""
+    as the API shows them, built from their columns: a page needs no ETags, and no
+    records."""
+    rows = _listing(runner, query, caller, budget, stored=False)
+    return note_objects(rows, runner.read_datetime)
+
+
+def list_page(
+    runner: StatementRunner, *, query: ListQuery, caller: Caller, budget: float | None = None
+) -> Page:
+    """One page as JSON, joined from the notes' stored copies; built from the columns
+    (`list_notes`, in what is left of the budget) when a copy on it is missing."""
+    started = time.monotonic()
+    rows = _listing(runner, query, caller, budget, stored=True)
+    shown = rows[: query.limit]
+    if any(row[0] is None for row in shown):
+        if budget is not None:
+            budget = max(0.0, budget - (time.monotonic() - started))
+        notes = list_notes(runner, query=query, caller=caller, budget=budget)
+        return page_of(notes, query.limit, query.sort_key)
+    last = None
+    if len(rows) > query.limit:
+        row = shown[-1]
+        value = row[1] if query.sort_key == "id" else row[2]
+        if query.sort_key in ("created_at", "updated_at"):
+            value = runner.read_datetime(value)
+        last = Cursor(value=value, id=row[1])
+    return Page(b"[" + b",".join([with_id(row[1], row[0]) for row in shown]) + b"]", last)
+
+
+def _listing(
+    runner: StatementRunner,
+    query: ListQuery,
+    caller: Caller,
+    budget: float | None,
+    *,
+    stored: bool,
+) -> list[Any]:
     owner = scope(caller)
     folded = None if query.q is None else query.q.casefold()
     found_in = None if folded is None else candidates(runner, folded, budget=budget)
@@ -314,6 +367,7 @@ def list_notes(
         by_candidates=found_in is not None,
         after=query.after is not None,
         owned=owner is not None,
+        stored=stored,
     )
     params: dict[str, Any] = {"limit": query.limit + 1}
     if owner is not None:
@@ -330,8 +384,7 @@ def list_notes(
         params["after_value"] = query.after.value
         if query.sort_key != "id":
             params["after_id"] = query.after.id
-    rows = runner.fetch_stored(statement, params, budget=budget)
-    return note_objects(rows, runner.read_datetime)
+    return runner.fetch_stored(statement, params, budget=budget)
 
 
 def check_schema(runner: StatementRunner) -> None:

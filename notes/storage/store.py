@@ -10,9 +10,9 @@ from typing import Any
 from notes.domain.conditions import IfMatch
 from notes.domain.errors import SchemaOutOfDate, WriteConflict
 from notes.domain.idempotency import Created, IdempotencyKey
-from notes.domain.listing import ListQuery
+from notes.domain.listing import ListQuery, Page
 from notes.domain.observer import DatabaseObserver
-from notes.domain.records import NoteObject, NoteRecord
+from notes.domain.records import NoteRecord
 from notes.domain.users import Caller
 from notes.settings import Settings
 from notes.storage import repository
@@ -55,9 +55,9 @@ class DatabaseNoteStore:
         self._keyed_creates = 0
         self._list_time_budget = list_time_budget
 
-    async def list_notes(self, query: ListQuery, *, caller: Caller) -> list[NoteObject]:
+    async def list_page(self, query: ListQuery, *, caller: Caller) -> Page:
         work = partial(
-            repository.list_notes, query=query, caller=caller, budget=self._list_time_budget
+            repository.list_page, query=query, caller=caller, budget=self._list_time_budget
         )
         return await self.backend.read(work)
 

@@ -9,7 +9,8 @@ from aiohttp import hdrs, web
 
 from notes.domain.errors import NoteNotFound
 from notes.domain.idempotency import KEY_HEADER, REPLAYED_HEADER, idempotency_key
-from notes.domain.listing import NOTE_ID_MAX, encode_cursor, parse_list_query
+from notes.domain.listing import NOTE_ID_MAX, encode_position, parse_list_query
+from notes.domain.records import dumps
 from notes.domain.schemas import NoteInput, NotePatch, OwnedNoteInput
 from notes.domain.users import Caller, cursor_key_for
 from notes.domain.validation import patch_changes, replacement_fields, validate
@@ -51,16 +52,16 @@ async def list_notes(request: web.Request) -> web.Response:
         max_limit=settings.max_page_size,
         signing_key=key,
     )
-    found = await request.app[NOTES].list_notes(query, caller=caller)
-    page = found[: query.limit]
+    page = await request.app[NOTES].list_page(query, caller=caller)
     headers: dict[str, str] = {}
     next_url = None
-    if len(found) > query.limit:
-        cursor = encode_cursor(page[-1], query.sort, key=key)
+    if page.last is not None:
+        cursor = encode_position(page.last, query.sort, key=key)
         next_url = origin + str(request.rel_url.update_query(cursor=cursor))
         headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
-    body = {"notes": page, "next": next_url}
-    return json_response(body, headers=headers)
+    # The page is JSON already (`Page.notes`): the body is joined around it.
+    body = b'{"notes":' + page.notes + b',"next":' + dumps(next_url) + b"}"
+    return web.Response(body=body, headers=headers, content_type="application/json")
 
 
 async def create_note(request: web.Request) -> web.Response:

@@ -10,17 +10,10 @@ import orjson
 from aiohttp import web
 
 from notes.domain.errors import FieldProblem
-from notes.domain.records import NoteRecord
+from notes.domain.records import NoteRecord, dumps
 from notes.web.request_ids import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
-# Naive datetimes are UTC here; orjson writes them as isoformat() + "Z" would.
-_DUMPS_OPTIONS = orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
-
-
-def dumps(body: Any) -> bytes:
-    """JSON text of a body, timestamps as RFC 3339 UTC with `Z`."""
-    return orjson.dumps(body, option=_DUMPS_OPTIONS)
 
 
 def json_response(

@@ -9,9 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import DateTime, bindparam, inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from notes.domain.timestamps import utc_now
 from notes.settings import Settings
 from notes.storage.backend import Backend
 from notes.storage.migrations import downgrade_database, upgrade_database
@@ -83,13 +84,34 @@ async def _assert_search_exact(settings: Settings) -> None:
     await _with_backend(settings, check)
 
 
-async def _write(settings: Settings, titles: tuple[str, str], first: int) -> None:
-    async def write(database: Backend) -> None:
-        await insert(database, title=titles[0])
-        await update(database, first, description=titles[1])
-        await delete(database, first + 1)
+# Writes in the columns of 0001, as any version since writes them: the schema may be
+# at a revision before the one this code's own writes need.
+_INSERT = text(
+    "INSERT INTO notes (title, description, created_at, created_by, priority, updated_at,"
+    " version, title_folded, description_folded)"
+    " VALUES (:title, '', :now, 'alice', 1, :now, 1, :title_folded, '')"
+).bindparams(bindparam("now", type_=DateTime()))
+_UPDATE = text(
+    "UPDATE notes SET description = :description, description_folded = :folded,"
+    " updated_at = :now, version = version + 1 WHERE id = :id"
+).bindparams(bindparam("now", type_=DateTime()))
+_DELETE = text("DELETE FROM notes WHERE id = :id")
 
-    await _with_backend(settings, write)
+
+async def _write(settings: Settings, titles: tuple[str, str], first: int) -> None:
+    """A note inserted, note `first` updated and note `first` + 1 deleted."""
+    title, description = titles
+    now = utc_now()
+    engine = create_async_engine(settings.database_url)
+    try:
+        async with engine.begin() as connection:
+            insert = {"title": title, "title_folded": title.casefold(), "now": now}
+            await connection.execute(_INSERT, insert)
+            update = {"description": description, "folded": description.casefold()}
+            await connection.execute(_UPDATE, {**update, "now": now, "id": first})
+            await connection.execute(_DELETE, {"id": first + 1})
+    finally:
+        await engine.dispose()
 
 
 async def populated_at(settings: Settings, revision: str) -> None:
