@@ -2,7 +2,7 @@
 
 A page of 50 notes cost about 100 us of Python on SQLite: reading 51 rows of 7 columns,
 then making dicts, datetimes and JSON of them. Reading one stored copy per note and
-joining them makes `list` at c64 more than twice as fast (benchmarks/README.md).
+joining them halves that (benchmarks/README.md).
 
 The copy is the note as the API shows it but for its id (`records.representation`).
 Every write of this version stores it. Existing notes get theirs here, in batches. A
