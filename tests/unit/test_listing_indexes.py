@@ -85,8 +85,9 @@ async def _assert_search_exact(settings: Settings) -> None:
 
 
 # Writes in the columns of 0001, as any version since writes them: the schema may be
-# at a revision before the one this code's own writes need.
-_INSERT = text(
+# at a revision before the one this code's own writes need (also an older version's
+# writes, in test_stored_representation).
+INSERT_0001 = text(
     "INSERT INTO notes (title, description, created_at, created_by, priority, updated_at,"
     " version, title_folded, description_folded)"
     " VALUES (:title, '', :now, 'alice', 1, :now, 1, :title_folded, '')"
@@ -106,7 +107,7 @@ async def _write(settings: Settings, titles: tuple[str, str], first: int) -> Non
     try:
         async with engine.begin() as connection:
             insert = {"title": title, "title_folded": title.casefold(), "now": now}
-            await connection.execute(_INSERT, insert)
+            await connection.execute(INSERT_0001, insert)
             update = {"description": description, "folded": description.casefold()}
             await connection.execute(_UPDATE, {**update, "now": now, "id": first})
             await connection.execute(_DELETE, {"id": first + 1})

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import DateTime, bindparam, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from notes.domain.listing import SORT_VALUES, Cursor, ListQuery, Page, page_of
@@ -22,7 +22,14 @@ from notes.storage import repository
 from notes.storage.backend import Backend
 from notes.storage.migrations import downgrade_database, upgrade_database
 from tests.unit.test_database import get, insert
-from tests.unit.test_listing_indexes import NOTES, _stored, _with_backend, _write, populated_at
+from tests.unit.test_listing_indexes import (
+    INSERT_0001,
+    NOTES,
+    _stored,
+    _with_backend,
+    _write,
+    populated_at,
+)
 
 # JSON escapes, line and paragraph separators, a surrogate pair, code-point order.
 AWKWARD = (
@@ -90,11 +97,6 @@ async def test_joined_pages_are_the_column_pages_byte_for_byte(database: Backend
     assert page.notes == b"[" + b",".join(notes) + b"]"
 
 
-_OLDER_INSERT = text(
-    "INSERT INTO notes (title, description, created_at, created_by, priority, updated_at,"
-    " version, title_folded, description_folded)"
-    " VALUES ('older', '', :now, 'me', 0, :now, 1, 'older', '')"
-).bindparams(bindparam("now", type_=DateTime()))
 _OLDER_UPDATE = text(
     "UPDATE notes SET title = :title, title_folded = :folded, version = version + 1 WHERE id = :id"
 )
@@ -113,7 +115,9 @@ async def test_a_copy_an_older_version_left_missing_or_stale_is_not_shown(
     settings: Settings, database: Backend
 ) -> None:
     ids = await _fill(database)
-    await _as_older_version(settings, _OLDER_INSERT, now=datetime(2026, 1, 1))
+    await _as_older_version(
+        settings, INSERT_0001, title="older", title_folded="older", now=datetime(2026, 1, 1)
+    )
     # An older version changes a shown column and not the copy: the trigger drops it.
     await _as_older_version(settings, _OLDER_UPDATE, title="changed", folded="changed", id=ids[0])
     missing = await _stored(
