@@ -25,6 +25,7 @@ from tests.unit.test_database import get, insert
 from tests.unit.test_listing_indexes import (
     INSERT_0001,
     NOTES,
+    _names,
     _stored,
     _with_backend,
     _write,
@@ -155,9 +156,12 @@ async def test_0007_fills_a_populated_database_and_downgrades_cleanly(
 ) -> None:
     url = settings.database_url
     await populated_at(settings, "0006")
+    _, indexes = await _names(url)
     await asyncio.to_thread(upgrade_database, url, "0007")
     counts = "SELECT count(*), count(representation) FROM notes"
     assert await _stored(url, counts) == [(NOTES, NOTES)]
+    # PostgreSQL's indexes were dropped for the fill and made again.
+    assert (await _names(url))[1] == indexes
     await _write(settings, ("after 0007", "stale"), 11)  # as an older version writes
 
     async def check(database: Backend) -> None:

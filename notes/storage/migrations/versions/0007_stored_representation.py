@@ -9,6 +9,7 @@ Every write of this version stores it. Existing notes get theirs here, in batche
 NULL copy is always safe: a page holding one is built from the columns. A trigger nulls
 the copy when an update changes a shown column but not the copy (an older version of
 the service still running during a rolling upgrade), so a stale copy is never shown.
+The fill holds the table until it commits (its time at a million notes: docs/scale.md).
 
 Revision ID: 0007
 Revises: 0006
@@ -88,11 +89,34 @@ def _fill(connection: sa.Connection) -> None:
         after = rows[-1].id
 
 
+# PostgreSQL: the indexes on notes that no constraint owns (the primary key's stays).
+_POSTGRES_INDEXES = sa.text(
+    "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x"
+    " JOIN pg_class i ON i.oid = x.indexrelid"
+    " WHERE x.indrelid = 'notes'::regclass"
+    " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+)
+
+
+def _drop_indexes(connection: sa.Connection) -> list[str]:
+    """Drop them; their definitions, to make them again once the copies are in."""
+    found = connection.execute(_POSTGRES_INDEXES).all()
+    for name, _ in found:
+        op.execute(f'DROP INDEX "{name}"')
+    return [definition for _, definition in found]
+
+
 def upgrade() -> None:
     op.add_column("notes", sa.Column("representation", sa.LargeBinary(), nullable=True))
     connection = op.get_bind()
-    _fill(connection)
     sqlite = connection.dialect.name == "sqlite"
+    # A PostgreSQL update writes a new row version into every index (SQLite's touches
+    # only indexes of changed columns): made again after the fill, not kept in step
+    # row by row, the 31 indexes cost once.
+    definitions = [] if sqlite else _drop_indexes(connection)
+    _fill(connection)
+    for definition in definitions:
+        op.execute(definition)
     for statement in SQLITE_TRIGGER if sqlite else POSTGRES_TRIGGER:
         op.execute(statement)
 
