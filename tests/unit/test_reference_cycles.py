@@ -14,12 +14,16 @@ import gc
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+import notes
 from notes.domain.errors import NotesError
+
+NOTES_PACKAGE = str(Path(notes.__file__).parent)
 
 
 @contextmanager
@@ -47,7 +51,7 @@ def ours(garbage: list[object]) -> Counter[str]:
     for item in garbage:
         if isinstance(item, NotesError):
             kinds[type(item).__name__] += 1
-        elif isinstance(item, FrameType) and "/notes/" in item.f_code.co_filename:
+        elif isinstance(item, FrameType) and item.f_code.co_filename.startswith(NOTES_PACKAGE):
             kinds[f"frame {item.f_code.co_name}"] += 1
     return kinds
 
