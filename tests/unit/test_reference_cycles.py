@@ -89,3 +89,29 @@ async def test_missing_notes_and_failed_conditions_leave_no_cycles(
         assert await status("GET", "/health") == 200
     assert Counter(statuses) == {200: 20, 404: 20, 412: 5}
     assert not ours(garbage), ours(garbage)
+
+
+async def test_refused_requests_leave_no_cycles(client: TestClient[Any, Any]) -> None:
+    async def status(method: str, path: str, **options: Any) -> int:
+        async with client.request(method, path, **options) as response:
+            await response.read()
+            return response.status
+
+    with cyclic_garbage() as garbage:
+        statuses = await asyncio.gather(
+            status(
+                "POST", "/notes", data=b"{not json", headers={"Content-Type": "application/json"}
+            ),
+            status("POST", "/notes", json={"title": 5}),
+            status("POST", "/notes", json=[1, 2]),
+            status("GET", "/notes?limit=0"),
+            status("GET", "/notes?sort=nope"),
+            status("GET", "/notes?cursor=forged"),
+            status("GET", "/notes/abc"),
+            status("GET", "/nowhere"),
+            status("PATCH", "/notes/1", json={"priority": "high"}),
+            status("DELETE", "/notes"),
+        )
+        assert await status("GET", "/health") == 200
+    assert all(400 <= answer < 500 for answer in statuses), statuses
+    assert not ours(garbage), ours(garbage)
