@@ -56,6 +56,13 @@ def ours(garbage: list[object]) -> Counter[str]:
     return kinds
 
 
+async def answer(client: TestClient[Any, Any], method: str, path: str, **options: Any) -> int:
+    """The status of a request whose body was read to the end."""
+    async with client.request(method, path, **options) as response:
+        await response.read()
+        return response.status
+
+
 async def test_missing_notes_and_failed_conditions_leave_no_cycles(
     client: TestClient[Any, Any],
 ) -> None:
@@ -65,53 +72,49 @@ async def test_missing_notes_and_failed_conditions_leave_no_cycles(
     assert created.status == 201
     note = await created.json()
 
-    async def status(method: str, path: str, **options: Any) -> int:
-        async with client.request(method, path, **options) as response:
-            await response.read()
-            return response.status
-
     body = {"title": "u", "description": "d", "created_by": "me", "priority": 2}
     with cyclic_garbage() as garbage:
         # Concurrent, so that reads and writes share batches with the failing ones.
         statuses = await asyncio.gather(
-            *(status("GET", "/notes?limit=5") for _ in range(10)),
-            *(status("GET", f"/notes/{note['id']}") for _ in range(10)),
-            *(status("GET", "/notes/999999") for _ in range(10)),
-            *(status("PUT", "/notes/999999", json=body) for _ in range(5)),
-            *(status("DELETE", "/notes/999999") for _ in range(5)),
+            *(answer(client, "GET", "/notes?limit=5") for _ in range(10)),
+            *(answer(client, "GET", f"/notes/{note['id']}") for _ in range(10)),
+            *(answer(client, "GET", "/notes/999999") for _ in range(10)),
+            *(answer(client, "PUT", "/notes/999999", json=body) for _ in range(5)),
+            *(answer(client, "DELETE", "/notes/999999") for _ in range(5)),
             *(
-                status("PUT", f"/notes/{note['id']}", json=body, headers={"If-Match": '"0"'})
+                answer(
+                    client, "PUT", f"/notes/{note['id']}", json=body, headers={"If-Match": '"0"'}
+                )
                 for _ in range(5)
             ),
         )
         # A health check reads and writes once more: the stores let go of the futures
         # they watched (`Deadlines`), which leaves only what cycles still hold.
-        assert await status("GET", "/health") == 200
+        assert await answer(client, "GET", "/health") == 200
     assert Counter(statuses) == {200: 20, 404: 20, 412: 5}
     assert not ours(garbage), ours(garbage)
 
 
 async def test_refused_requests_leave_no_cycles(client: TestClient[Any, Any]) -> None:
-    async def status(method: str, path: str, **options: Any) -> int:
-        async with client.request(method, path, **options) as response:
-            await response.read()
-            return response.status
-
     with cyclic_garbage() as garbage:
         statuses = await asyncio.gather(
-            status(
-                "POST", "/notes", data=b"{not json", headers={"Content-Type": "application/json"}
+            answer(
+                client,
+                "POST",
+                "/notes",
+                data=b"{not json",
+                headers={"Content-Type": "application/json"},
             ),
-            status("POST", "/notes", json={"title": 5}),
-            status("POST", "/notes", json=[1, 2]),
-            status("GET", "/notes?limit=0"),
-            status("GET", "/notes?sort=nope"),
-            status("GET", "/notes?cursor=forged"),
-            status("GET", "/notes/abc"),
-            status("GET", "/nowhere"),
-            status("PATCH", "/notes/1", json={"priority": "high"}),
-            status("DELETE", "/notes"),
+            answer(client, "POST", "/notes", json={"title": 5}),
+            answer(client, "POST", "/notes", json=[1, 2]),
+            answer(client, "GET", "/notes?limit=0"),
+            answer(client, "GET", "/notes?sort=nope"),
+            answer(client, "GET", "/notes?cursor=forged"),
+            answer(client, "GET", "/notes/abc"),
+            answer(client, "GET", "/nowhere"),
+            answer(client, "PATCH", "/notes/1", json={"priority": "high"}),
+            answer(client, "DELETE", "/notes"),
         )
-        assert await status("GET", "/health") == 200
+        assert await answer(client, "GET", "/health") == 200
     assert all(400 <= answer < 500 for answer in statuses), statuses
     assert not ours(garbage), ours(garbage)
