@@ -17,6 +17,7 @@ from notes.domain.validation import patch_changes, replacement_fields, validate
 from notes.web.auth import caller_of
 from notes.web.conditional import if_match, not_modified
 from notes.web.keys import CURSOR_KEY, NOTES, OPENAPI_DOCUMENT, SETTINGS
+from notes.web.links import next_page_url
 from notes.web.origin import request_origin
 from notes.web.request_body import read_json_object
 from notes.web.responses import json_response, note_response
@@ -57,7 +58,7 @@ async def list_notes(request: web.Request) -> web.Response:
     next_url = None
     if page.last is not None:
         cursor = encode_position(page.last, query.sort, key=key)
-        next_url = origin + str(request.rel_url.update_query(cursor=cursor))
+        next_url = next_page_url(request.rel_url, origin, cursor)
         headers[hdrs.LINK] = f'<{next_url}>; rel="next"'
     # The page is JSON already (`Page.notes`): the body is joined around it.
     body = b'{"notes":' + page.notes + b',"next":' + dumps(next_url) + b"}"
