@@ -37,6 +37,7 @@ def pairs(url: URL) -> list[tuple[str, str]]:
 @example("limit=50&cursor=old&sort=-id")
 @example("cursor=a&other=x&cursor=b")
 @example("c%75rsor=old&limit=2")
+@example("cursor=old==&limit=2")  # a value holding "=": the name ends at the first
 @example("q=a b<c>&limit=2")
 @example("a=1;cursor=X")
 def test_the_next_url_is_the_request_with_only_the_new_cursor(raw_query: str) -> None:
