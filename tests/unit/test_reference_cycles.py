@@ -116,5 +116,5 @@ async def test_refused_requests_leave_no_cycles(client: TestClient[Any, Any]) ->
             answer(client, "DELETE", "/notes"),
         )
         assert await answer(client, "GET", "/health") == 200
-    assert all(400 <= answer < 500 for answer in statuses), statuses
+    assert all(400 <= status < 500 for status in statuses), statuses
     assert not ours(garbage), ours(garbage)
