@@ -43,6 +43,12 @@ def already_datetime(value: datetime) -> datetime:
     return value
 
 
+def read_shown_timestamp(text: str) -> datetime:
+    """A timestamp as this service shows it (`format_timestamp`), as naive UTC: one C
+    call, for text that is known to be ours."""
+    return datetime.fromisoformat(text.removesuffix("Z"))
+
+
 def parse_timestamp(text: str) -> datetime:
     """Read RFC 3339 (any offset) or `YYYY-MM-DD HH:MM[:SS[.ffffff]]` (UTC) as naive UTC."""
     if match := RFC3339.fullmatch(text):

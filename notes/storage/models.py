@@ -61,7 +61,7 @@ class NoteRow(Base):
     # backend rather than each database's own idea of case.
     title_folded: Mapped[str] = mapped_column(Text)
     description_folded: Mapped[str] = mapped_column(Text)
-    # The note's JSON but for its id (`records.representation`), joined into pages;
+    # The note's JSON after its id (`records.representation`), joined into pages;
     # NULL where a version before 0007 wrote it last: the page is then built from columns.
     representation: Mapped[bytes | None] = mapped_column(LargeBinary())
 

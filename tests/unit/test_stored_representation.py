@@ -1,6 +1,7 @@
-"""Pages joined from each note's stored JSON (migration 0007) are the pages the columns
-make, byte for byte: for every sort, through the cursors, for awkward text; and a copy
-an older version left missing or stale is never shown."""
+"""Pages joined from each note's stored JSON (migrations 0007 and 0008) are the pages the
+columns make, byte for byte: for every sort, through the cursors, for awkward text; a
+copy an older version left missing or stale is never shown, and one it wrote opening
+with a brace (0007's form) is shown as any other."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import text
+from sqlalchemy import DateTime, LargeBinary, bindparam, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from notes.domain.listing import SORT_VALUES, Cursor, ListQuery, Page, page_of
-from notes.domain.records import dumps
+from notes.domain.records import NoteValues, dumps, representation
 from notes.domain.schemas import INT32_MAX, INT32_MIN
+from notes.domain.timestamps import utc_now
 from notes.settings import Settings
 from notes.storage import repository
 from notes.storage.backend import Backend
@@ -150,6 +152,15 @@ async def _update_title(database: Backend, note_id: int) -> None:
     )
 
 
+async def _pages_as_the_columns_make_them(database: Backend) -> None:
+    """A populated database's first pages of three sorts, and every page of `-id`."""
+    for sort in ("id", "-updated_at", "title"):
+        query = ListQuery(50, sort.removeprefix("-"), sort.startswith("-"))
+        assert await _page(database, query) == await _column_page(database, query)
+    # Deep in the table, where the older version's writes are.
+    assert await _walk_both(database, "-id", limit=500) == NOTES
+
+
 @pytest.mark.rule("LIST-1")
 async def test_0007_fills_a_populated_database_and_downgrades_cleanly(
     settings: Settings,
@@ -164,17 +175,106 @@ async def test_0007_fills_a_populated_database_and_downgrades_cleanly(
     assert (await _names(url))[1] == indexes
     await _write(settings, ("after 0007", "stale"), 11)  # as an older version writes
 
-    async def check(database: Backend) -> None:
-        for sort in ("id", "-updated_at", "title"):
-            query = ListQuery(50, sort.removeprefix("-"), sort.startswith("-"))
-            assert await _page(database, query) == await _column_page(database, query)
-        # Deep in the table, where the older version's writes are.
-        assert await _walk_both(database, "-id", limit=500) == NOTES
-
-    await _with_backend(settings, check)
+    await _with_backend(settings, _pages_as_the_columns_make_them)
 
     await asyncio.to_thread(downgrade_database, url, "0006")
     columns = await _stored(url, "SELECT * FROM notes LIMIT 1")
     assert "representation" not in columns[0]._fields
     await asyncio.to_thread(upgrade_database, url)
     assert await _stored(url, counts) == [(NOTES, NOTES)]
+
+
+# What 0007's code stored: the same members, opening with a brace.
+_INSERT_0007 = text(
+    "INSERT INTO notes (title, description, created_at, created_by, priority, updated_at,"
+    " version, title_folded, description_folded, representation)"
+    " VALUES (:title, '', :now, 'alice', 1, :now, 1, :folded, '', :copy)"
+).bindparams(bindparam("now", type_=DateTime()), bindparam("copy", type_=LargeBinary()))
+_UPDATE_0007 = text(
+    "UPDATE notes SET title = :title, title_folded = :folded, updated_at = :now,"
+    " representation = :copy, version = version + 1 WHERE id = :id"
+).bindparams(bindparam("now", type_=DateTime()), bindparam("copy", type_=LargeBinary()))
+
+
+def _copy_0007(values: NoteValues, updated_at: datetime) -> bytes:
+    return b"{" + representation(values, updated_at)[1:]
+
+
+async def _brace_copies(settings: Settings) -> int:
+    first = (
+        "substr(representation, 1, 1) = X'7B'"
+        if settings.is_sqlite
+        else "substring(representation from 1 for 1) = '\\x7b'::bytea"
+    )
+    found = await _stored(settings.database_url, f"SELECT count(*) FROM notes WHERE {first}")
+    count: int = found[0][0]
+    return count
+
+
+@pytest.mark.rule("LIST-1", "LIST-10")
+async def test_a_copy_0007s_code_wrote_with_a_brace_is_shown_as_any_other(
+    settings: Settings, database: Backend
+) -> None:
+    ids = await _fill(database)
+    now = utc_now()
+    # 0007's code, still running during a rolling upgrade, inserts one note and renames
+    # another, storing each copy as it did.
+    inserted = NoteValues("older insert", "", now, "alice", 1)
+    await _as_older_version(
+        settings,
+        _INSERT_0007,
+        title=inserted.title,
+        folded=inserted.title.casefold(),
+        now=now,
+        copy=_copy_0007(inserted, now),
+    )
+    renamed = (await get(database, ids[1])).values._replace(title="older rename")
+    await _as_older_version(
+        settings,
+        _UPDATE_0007,
+        title=renamed.title,
+        folded=renamed.title.casefold(),
+        now=now,
+        copy=_copy_0007(renamed, now),
+        id=ids[1],
+    )
+    # SQLite's triggers mend both copies; PostgreSQL's pages skip the brace.
+    assert await _brace_copies(settings) == (0 if settings.is_sqlite else 2)
+    for sort in SORT_VALUES:
+        assert await _walk_both(database, sort, limit=3) == len(AWKWARD) + 1
+    titles = [note["title"] for note in orjson.loads((await _page(database, ListQuery(100))).notes)]
+    assert titles[1] == "older rename"
+    assert titles[-1] == "older insert"
+
+
+@pytest.mark.rule("LIST-1")
+async def test_0008_opens_the_copies_of_a_populated_database_with_a_comma(
+    settings: Settings,
+) -> None:
+    url = settings.database_url
+    await populated_at(settings, "0007")
+    # Copies as 0007's code made them (this version's 0007 already writes commas).
+    brace = (
+        "CAST(X'7B' || substr(representation, 2) AS BLOB)"
+        if settings.is_sqlite
+        else "'\\x7b'::bytea || substring(representation from 2)"
+    )
+    await _as_older_version(settings, text(f"UPDATE notes SET representation = {brace}"))
+    counts = "SELECT count(*), count(representation) FROM notes"
+    [(_, copies)] = await _stored(url, counts)
+    assert copies > NOTES - 5  # the write at 0007 left a copy or two missing
+    assert await _brace_copies(settings) == copies
+    await asyncio.to_thread(upgrade_database, url, "0008")
+    # PostgreSQL's are left as they are: its pages skip a copy's first byte.
+    assert await _brace_copies(settings) == (0 if settings.is_sqlite else copies)
+    assert await _stored(url, counts) == [(NOTES, copies)]
+    await _write(settings, ("after 0008", "stale"), 11)  # as an older version writes
+
+    await _with_backend(settings, _pages_as_the_columns_make_them)
+
+    await asyncio.to_thread(downgrade_database, url, "0007")
+    triggers = "SELECT name FROM sqlite_master WHERE name LIKE 'notes_representation_%ed'"
+    if settings.is_sqlite:
+        assert await _stored(url, triggers) == []
+    await asyncio.to_thread(upgrade_database, url)
+    await _with_backend(settings, _pages_as_the_columns_make_them)
