@@ -47,12 +47,19 @@ def free_port(host: str = LOOPBACK) -> int:
         return port
 
 
+# `python -P`: the interpreter's installed `notes`, never a `notes` folder that happens
+# to be in the working directory, which `-m` would otherwise put first on sys.path (and
+# so ahead of a PYTHONPATH that a benchmark's variant sets).
+NOTES_MODULE = (sys.executable, "-P", "-m", "notes")
+
+
 def notes_command(database_url: str, *args: str, host: str = LOOPBACK) -> CommandForPort:
     """`python -m notes serve` on a database, with an access log off unless `args` say so."""
 
     def command(port: int) -> list[str]:
         return [
-            *(sys.executable, "-m", "notes", "serve", "--no-access-log"),
+            *NOTES_MODULE,
+            *("serve", "--no-access-log"),
             *("--host", host, "--port", str(port), "--database-url", database_url, *args),
         ]
 

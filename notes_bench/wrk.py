@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from notes.process import CommandForPort, notes_command
+from notes.process import NOTES_MODULE, CommandForPort, notes_command
 from notes_bench.affinity import parse_cpus, pinned_command
 from notes_bench.environment import load_average, machine, timestamp
 from notes_bench.floors import DEFAULT_FLOOR, FLOORS, default_floor
@@ -369,7 +369,8 @@ def _variant_server(options: WrkOptions, workdir: Path) -> Iterator[tuple[str, s
     if in_token_mode(options.variant):
         added = subprocess.run(
             [
-                *(sys.executable, "-m", "notes", "users", "add", "notes-bench"),
+                *NOTES_MODULE,
+                *("users", "add", "notes-bench"),
                 "--database-url",
                 database_url,
             ],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -86,6 +88,20 @@ def test_a_variant_is_settings_in_the_environment_and_arguments_after_ours() -> 
     assert argv[:2] == ["env", "NOTES_METRICS=on"]
     assert argv[-2:] == ["--auth", "token"]
     assert argv[argv.index("--port") + 1] == "8123"
+
+
+def test_a_variant_runs_the_notes_its_pythonpath_names_from_any_folder(tmp_path: Path) -> None:
+    # Run from a checkout, `python -m notes` would take the checkout's own `notes` first.
+    for folder, says in (("checkout", "the checkout's"), ("other", "the variant's")):
+        package = tmp_path / folder / "notes"
+        package.mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "__main__.py").write_text(f"import sys; print({says!r}, sys.argv[1])")
+    command = wrk.variant_command("sqlite+aiosqlite:///v.db", [f"PYTHONPATH={tmp_path / 'other'}"])
+    ran = subprocess.run(
+        command(8123), cwd=tmp_path / "checkout", capture_output=True, text=True, timeout=60
+    )
+    assert ran.stdout == "the variant's serve\n"
 
 
 @pytest.mark.parametrize(
