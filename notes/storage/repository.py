@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import (
@@ -106,6 +106,8 @@ DELETE_NOTE = delete(notes_table).where(c.id == bindparam("note_id"))
 SCHEMA_PROBE = select(c.id).limit(bindparam("limit", type_=Integer))
 # `q` is matched with LIKE; these make `%`, `_` and the escape itself literal.
 LIKE_ESCAPE = "/"
+# What a listing's statement selects (`_list_statement`).
+ListingShape = Literal["columns", "stored", "joined"]
 # What a page SQLite joins holds for a note without a stored copy.
 MISSING_COPY = b"\x00"
 # Outside a JSON string (where a quote is escaped) this only ever opens a note of a page.
@@ -277,13 +279,12 @@ def _list_statement(
     by_candidates: bool = False,
     after: bool,
     owned: bool = False,
-    stored: bool = False,
-    joined: bool = False,
+    shape: ListingShape = "columns",
 ) -> Any:
     """The listing's statement for one combination of options (at most 960 of them).
 
-    `stored` selects each note's stored copy, its id and its sort key's value (for
-    the cursor) rather than the shown columns; `joined` (SQLite) the page they make."""
+    `shape`: the shown columns; or each note's stored copy, its id and its sort key's
+    value (for the cursor); or (SQLite) the page the copies make, joined."""
     key = c[sort_key]
     conditions: list[ColumnElement[bool]] = []
     if owned:  # token mode, a user who is no admin: their own notes only (OWN-3)
@@ -319,12 +320,12 @@ def _list_statement(
         ordering.append(c.id.asc())
     limit = bindparam("limit", type_=Integer)
     shown: tuple[Any, ...] = PUBLIC_COLUMNS
-    if joined:
+    if shape == "joined":
         shown = (c.id, c.representation)
-    elif stored:
+    elif shape == "stored":
         shown = (c.representation, c.id) if sort_key == "id" else (c.representation, c.id, key)
     listing = select(*shown).where(*conditions).order_by(*ordering).limit(limit)
-    if not joined:
+    if shape != "joined":
         return listing
     # The page joined by SQLite, one value rather than 51 rows of Python objects
     # (benchmarks/README.md). A missing copy (NULL) is marked, not skipped, with a byte
@@ -356,7 +357,7 @@ def list_notes(
     """One page, plus one more note when there is a next page (the caller trims it),
     as the API shows them, built from their columns: a page needs no ETags, and no
     records."""
-    rows = _listing(runner, query, caller, budget, stored=False)
+    rows = _listing(runner, query, caller, budget, "columns")
     return note_objects(rows, runner.read_datetime)
 
 
@@ -371,7 +372,7 @@ def list_page(
         if joined is not None:
             return joined
         return _built_page(runner, query, caller, budget, started)
-    rows = _listing(runner, query, caller, budget, stored=True)
+    rows = _listing(runner, query, caller, budget, "stored")
     shown = rows[: query.limit]
     if any(row[0] is None for row in shown):
         return _built_page(runner, query, caller, budget, started)
@@ -400,7 +401,7 @@ def _joined_page(
     """The page SQLite joined in one aggregate (`_list_statement`), or None when a copy
     on it is missing. The aggregate gives the notes as a JSON array's text but for its
     opening `[{"id":` and closing `]`, and how many notes there are."""
-    joined, found = _listing(runner, query, caller, budget, stored=True, joined=True)[0]
+    joined, found = _listing(runner, query, caller, budget, "joined")[0]
     if not found:
         return Page(b"[]", None)
     if MISSING_COPY in joined:
@@ -408,9 +409,11 @@ def _joined_page(
     notes = b'[{"id":' + joined + b"]"
     if found <= query.limit:
         return Page(notes, None)
-    # The one note past the page is cut off; the note before it gives the cursor.
+    # The one note past the page is cut off; the note before it gives the cursor. (The
+    # page opens with `[`: a search from 0, 1 or None finds the same, hence the pragma.)
     end = notes.rfind(NEXT_NOTE)
-    last = orjson.loads(notes[notes.rfind(NEXT_NOTE, 0, end) + 1 or 1 : end])
+    start = notes.rfind(NEXT_NOTE, 0, end) + 1 or 1  # pragma: no mutate
+    last = orjson.loads(notes[start:end])
     value = last[query.sort_key]
     if query.sort_key in ("created_at", "updated_at"):
         value = read_shown_timestamp(value)
@@ -422,9 +425,7 @@ def _listing(
     query: ListQuery,
     caller: Caller,
     budget: float | None,
-    *,
-    stored: bool,
-    joined: bool = False,
+    shape: ListingShape,
 ) -> list[Any]:
     owner = scope(caller)
     folded = None if query.q is None else query.q.casefold()
@@ -438,8 +439,7 @@ def _listing(
         by_candidates=found_in is not None,
         after=query.after is not None,
         owned=owner is not None,
-        stored=stored,
-        joined=joined,
+        shape=shape,
     )
     params: dict[str, Any] = {"limit": query.limit + 1}
     if owner is not None:
