@@ -21,6 +21,8 @@ from notes.domain.timestamps import TimestampError, format_timestamp, parse_time
 
 SORT_KEYS: Final = ("id", "priority", "created_at", "updated_at", "title")
 SORT_VALUES: Final = tuple(f"{prefix}{key}" for key in SORT_KEYS for prefix in ("", "-"))
+# Sort keys whose values are timestamps: stored and shown as text, compared as datetimes.
+TIMESTAMP_SORT_KEYS: Final = ("created_at", "updated_at")
 NOTE_ID_MAX: Final = 2**63 - 1
 _INTEGER = re.compile(r"-?[0-9]+")
 

@@ -47,7 +47,7 @@ from notes.domain.idempotency import (
     record_from_text,
     record_to_text,
 )
-from notes.domain.listing import Cursor, ListQuery, Page, page_of
+from notes.domain.listing import TIMESTAMP_SORT_KEYS, Cursor, ListQuery, Page, page_of
 from notes.domain.records import (
     NoteObject,
     NoteRecord,
@@ -380,7 +380,7 @@ def list_page(
     if len(rows) > query.limit:
         row = shown[-1]
         value = row[1] if query.sort_key == "id" else row[2]
-        if query.sort_key in ("created_at", "updated_at"):
+        if query.sort_key in TIMESTAMP_SORT_KEYS:
             value = runner.read_datetime(value)
         last = Cursor(value=value, id=row[1])
     return Page(b"[" + b",".join([with_id(row[1], row[0]) for row in shown]) + b"]", last)
@@ -415,7 +415,7 @@ def _joined_page(
     start = notes.rfind(NEXT_NOTE, 0, end) + 1 or 1  # pragma: no mutate
     last = orjson.loads(notes[start:end])
     value = last[query.sort_key]
-    if query.sort_key in ("created_at", "updated_at"):
+    if query.sort_key in TIMESTAMP_SORT_KEYS:
         value = read_shown_timestamp(value)
     return Page(notes[:end] + b"]", Cursor(value=value, id=last["id"]))
 
