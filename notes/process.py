@@ -54,7 +54,7 @@ NOTES_MODULE = (sys.executable, "-P", "-m", "notes")
 
 
 def notes_command(database_url: str, *args: str, host: str = LOOPBACK) -> CommandForPort:
-    """`python -m notes serve` on a database, with an access log off unless `args` say so."""
+    """`python -P -m notes serve` on a database, with an access log off unless `args` say so."""
 
     def command(port: int) -> list[str]:
         return [
